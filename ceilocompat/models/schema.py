@@ -1,0 +1,298 @@
+"""Model schemas: field history, version views and their generated codecs.
+
+:func:`wire_model` turns an attrs class declared with
+:func:`~ceilocompat.models.fields.wire_field` into a wire model. Per version
+of the model it generates, once, a decoder that reads exactly the keys known
+at that version (``d.get`` per key, nothing else: unknown keys are never
+touched, so a payload with a hundred extra keys decodes as fast as one
+without) and keeps a reference to the received dict, so that encoding gives
+back every key it did not know.
+
+>>> from ceilocompat import Sample
+>>> view = Sample.at("1.0")
+>>> sorted(set(Sample.__wire__.keys()) - set(view.keys))
+['monotonic_time', 'project_name', 'publisher_id', 'user_name']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Callable, ClassVar, Sequence
+
+import attrs
+
+from ceilocompat.errors import NOTHING, DecodeError
+from ceilocompat.models.fields import FieldSpec, ModelVersion, version_key
+from ceilocompat.models.kinds import Kind, same_value
+from ceilocompat.signing import compute_signature
+
+SIGNATURE_KEY = "message_signature"
+
+
+@attrs.frozen
+class WireField:
+    """A field of a model: its wire key and its :class:`FieldSpec`."""
+
+    key: str
+    spec: FieldSpec
+
+    @property
+    def kind(self) -> Kind:
+        return self.spec.kind
+
+    def decode_value(self, value: Any) -> Any:
+        """Decode one wire value of this field (raises DecodeError)."""
+        if value.__class__ in self.spec.kind.fast_classes:
+            return value
+        return self.spec.kind.convert(value, self.key)
+
+
+class ModelView:
+    """A model as it was at one version: its keys, decoder and encoder.
+
+    Decoding with an older view sets the newer fields to their defaults and
+    leaves newer keys untouched in the received dict; encoding with it emits
+    only the keys that version knew.
+    """
+
+    def __init__(self, schema: "ModelSchema", version: str) -> None:
+        self.schema = schema
+        self.version = version
+        at = version_key(version)
+        self.fields: tuple[WireField, ...] = tuple(
+            f for f in schema.fields if version_key(f.spec.since) <= at
+        )
+        self.keys: frozenset[str] = frozenset(f.key for f in self.fields)
+        self.from_wire: Callable[[Any], Any] = _generate_decoder(schema, self.fields)
+
+    def __repr__(self) -> str:
+        return f"<{self.schema.name} model at version {self.version}>"
+
+    def to_wire(self, obj: Any, secret: str | None = None) -> dict:
+        """Encode *obj* with the keys this version knows (see ``to_wire``)."""
+        return _encode(obj, self.fields, self.keys, secret, keep_unknown=self is self.schema.latest)
+
+
+class ModelSchema:
+    """Everything derived from one model definition."""
+
+    def __init__(self, model: type, name: str, versions: Sequence[ModelVersion]) -> None:
+        self.model = model
+        self.name = name
+        self.versions: tuple[ModelVersion, ...] = tuple(versions)
+        self.fields: tuple[WireField, ...] = tuple(
+            WireField(a.name, a.metadata["wire"]) for a in attrs.fields(model) if "wire" in a.metadata
+        )
+        _check_history(self)
+        self._views: dict[str, ModelView] = {}
+        self.latest = self.view(self.versions[-1].number)
+
+    def keys(self) -> tuple[str, ...]:
+        """Every wire key the model has ever had, in wire order."""
+        return tuple(f.key for f in self.fields)
+
+    def view(self, version: str) -> ModelView:
+        """The model at *version* (one of :attr:`versions`)."""
+        view = self._views.get(version)
+        if view is None:
+            if version not in {v.number for v in self.versions}:
+                known = ", ".join(v.number for v in self.versions)
+                raise ValueError(f"{self.name} has no version {version!r} (known: {known})")
+            view = self._views[version] = ModelView(self, version)
+        return view
+
+
+def _check_history(schema: ModelSchema) -> None:
+    numbers = [v.number for v in schema.versions]
+    if not numbers or numbers != sorted(numbers, key=version_key) or len(set(numbers)) != len(numbers):
+        raise TypeError(f"{schema.name}: versions must be given oldest first, each once")
+    first = numbers[0]
+    for f in schema.fields:
+        if f.spec.since not in numbers:
+            raise TypeError(f"{schema.name}.{f.key}: since={f.spec.since!r} is not a model version")
+        if f.spec.required and f.spec.since != first:
+            raise TypeError(
+                f"{schema.name}.{f.key}: a field added after {first} must have a default, "
+                "or older producers' payloads could not decode"
+            )
+
+
+class WireModel:
+    """Base of every wire model: decoding, encoding and version views.
+
+    Subclasses are attrs classes decorated with :func:`wire_model`.
+    """
+
+    __wire__: ClassVar[ModelSchema]
+    __slots__ = ()
+
+    @classmethod
+    def from_wire(cls, data: Any) -> Any:  # replaced per class by wire_model
+        raise NotImplementedError
+
+    @classmethod
+    def at(cls, version: str) -> ModelView:
+        """The model as it was at *version*, for pinning and old readers."""
+        return cls.__wire__.view(version)
+
+    def to_wire(self, secret: str | None = None, version: str | None = None) -> dict:
+        """Encode for the bus.
+
+        Values read from the wire and not changed since are given back exactly
+        as received (a volume of ``"2"`` stays ``"2"``), keys this model does
+        not know are kept, and so is the received signature. With *secret* the
+        result is signed as Ceilometer signs it; with *version* only the keys
+        known at that model version are emitted.
+        """
+        view = self.__wire__.latest if version is None else self.__wire__.view(version)
+        return view.to_wire(self, secret)
+
+    @property
+    def received(self) -> Mapping | None:
+        """The dict this object was decoded from, or None if built in Python."""
+        return self._wire
+
+    def unknown_keys(self) -> list:
+        """Keys of the received dict that this model does not know."""
+        if self._wire is None:
+            return []
+        known = self.__wire__.latest.keys
+        return [key for key in self._wire if key not in known]
+
+
+def wire_model(name: str, versions: Sequence[ModelVersion]) -> Callable[[type], type]:
+    """Class decorator: make an attrs class of wire fields a wire model."""
+
+    def decorate(cls: type) -> type:
+        cls.__wire__ = ModelSchema(cls, name, versions)
+        cls.from_wire = staticmethod(cls.__wire__.latest.from_wire)
+        return cls
+
+    return decorate
+
+
+def received_field() -> Any:
+    """The attrs field holding the received dict (kept by ``attrs.evolve``)."""
+    return attrs.field(default=None, alias="wire", eq=False, repr=False, kw_only=True)
+
+
+# --- generated decoders -----------------------------------------------------
+
+
+def _as_mapping(data: Any) -> Mapping:
+    if isinstance(data, Mapping):
+        return data
+    raise DecodeError("", data, "expected an object (mapping) of wire keys")
+
+
+def _generate_decoder(schema: ModelSchema, fields: Sequence[WireField]) -> Callable[[Any], Any]:
+    """Write and compile the decoder for one version view of a model."""
+    namespace: dict[str, Any] = {
+        "_new": object.__new__,
+        "_cls": schema.model,
+        "_as_mapping": _as_mapping,
+        "NOTHING": NOTHING,
+        "DecodeError": DecodeError,
+    }
+    known = {f.key for f in fields}
+    lines = [
+        "def from_wire(d):",
+        "    if d.__class__ is not dict:",
+        "        d = _as_mapping(d)",
+        "    get = d.get",
+        "    self = _new(_cls)",
+    ]
+    for i, f in enumerate(fields):
+        spec = f.spec
+        namespace[f"_convert{i}"] = spec.kind.convert
+        lines.append(f"    v = get({f.key!r}, NOTHING)")
+        lines.append("    if v is NOTHING:")
+        if spec.required:
+            lines.append(f"        raise DecodeError({f.key!r}, NOTHING, 'required field is missing')")
+        else:
+            lines.append(f"        v = {_default_expression(namespace, i, spec)}")
+        lines.append(f"    elif {_slow_path_test(namespace, i, spec.kind)}:")
+        lines.append(f"        v = _convert{i}(v, {f.key!r})")
+        lines.append(f"    self.{f.key} = v")
+    for i, f in enumerate(schema.fields):
+        if f.key not in known:
+            lines.append(f"    self.{f.key} = {_default_expression(namespace, 1000 + i, f.spec)}")
+    lines.append("    self._wire = d")
+    lines.append("    return self")
+    source = "\n".join(lines) + "\n"
+    code = compile(source, f"<ceilocompat {schema.name} decoder>", "exec")
+    exec(code, namespace)
+    decoder = namespace["from_wire"]
+    decoder.__doc__ = (
+        f"Decode a {schema.name} wire dict (tolerant: unknown keys are ignored, "
+        "missing optional keys get defaults; raises DecodeError)."
+    )
+    decoder.__source__ = source
+    return decoder
+
+
+def _default_expression(namespace: dict, i: int, spec: FieldSpec) -> str:
+    if spec.default_factory is not None:
+        namespace[f"_factory{i}"] = spec.default_factory
+        return f"_factory{i}()"
+    if spec.default is None or isinstance(spec.default, (str, int, float, bool)):
+        return repr(spec.default)
+    namespace[f"_default{i}"] = spec.default
+    return f"_default{i}"
+
+
+def _slow_path_test(namespace: dict, i: int, kind: Kind) -> str:
+    classes = kind.fast_classes
+    if len(classes) == 1:
+        namespace[f"_fast{i}"] = classes[0]
+        return f"v.__class__ is not _fast{i}"
+    namespace[f"_fast{i}"] = frozenset(classes)
+    return f"v.__class__ not in _fast{i}"
+
+
+# --- encoding ----------------------------------------------------------------
+
+
+def _encode(
+    obj: Any,
+    fields: Sequence[WireField],
+    keys: frozenset,
+    secret: str | None,
+    keep_unknown: bool,
+) -> dict:
+    received = obj._wire
+    out: dict = {}
+    if received is None:
+        for f in fields:
+            value = getattr(obj, f.key)
+            if value is None and f.spec.omit_when_none:
+                continue
+            out[f.key] = f.kind.encode(f.decode_value(value))
+        if out.get(SIGNATURE_KEY) is None and SIGNATURE_KEY in keys:
+            out[SIGNATURE_KEY] = ""
+    else:
+        by_key = {f.key: f for f in fields}
+        for key, raw in received.items():
+            f = by_key.pop(key, None)
+            if f is None:
+                if keep_unknown:
+                    out[key] = raw
+                continue
+            out[key] = _current_wire_value(obj, f, raw)
+        for f in by_key.values():  # known keys the received dict lacked
+            value = getattr(obj, f.key)
+            if not same_value(f.kind, f.spec.missing_value(), value):
+                out[f.key] = f.kind.encode(f.decode_value(value))
+    if secret is not None:
+        out.pop(SIGNATURE_KEY, None)
+        out[SIGNATURE_KEY] = compute_signature(out, secret)
+    return out
+
+
+def _current_wire_value(obj: Any, f: WireField, raw: Any) -> Any:
+    value = getattr(obj, f.key)
+    try:
+        unchanged = same_value(f.kind, f.decode_value(raw), value)
+    except DecodeError:
+        unchanged = False
+    return raw if unchanged else f.kind.encode(f.decode_value(value))

@@ -1,0 +1,814 @@
+"""Where each model travels on the bus.
+
+One concept lives here: the *name* of every place a Ceilometer payload is
+sent to or read from, and how that name is built. Nothing in this module
+looks inside a payload.
+
+* :class:`Route` says which topic, event type, priority and exchange a model
+  uses, and what shape its payload container has. The built-in routes are
+  Ceilometer's own (:data:`SAMPLE_ROUTE`, :data:`EVENT_ROUTE`,
+  :data:`POLLING_ROUTE`, and :func:`per_meter_route`); a new model gets its
+  own unique topic through :func:`register_route`.
+* :func:`target_for`, :func:`notification_listener`, :func:`notifier_for`
+  and :func:`notification_transport` turn routes into oslo.messaging
+  objects, so a sender and a receiver built from the same route always meet.
+* :func:`partition_scheme`, :func:`partition_index` and
+  :func:`schemes_can_share_queues` describe Ceilometer's historical
+  workload-partitioning queues (5.0.0 to 11.x) and choose a partition with a
+  hash that is the same in every process (Ceilometer used ``hash()``, which
+  is not).
+* :func:`polling_group_id` and :func:`versioned_group_id` name the tooz
+  coordination groups polling agents join.
+
+oslo.messaging appends the priority to the topic: a notification with
+priority ``sample`` on topic ``metering`` is published with routing key
+``metering.sample`` and read from the queue of the same name.
+
+>>> SAMPLE_ROUTE.routing_key
+'metering.sample'
+>>> target_for(EVENT_ROUTE)
+<Target exchange=ceilometer, topic=event>
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import oslo_messaging
+from oslo_messaging import opts as _messaging_opts
+
+__all__ = [
+    "CONTROL_EXCHANGE",
+    "PRIORITIES",
+    "PayloadShape",
+    "Route",
+    "RouteRegistry",
+    "SAMPLE_ROUTE",
+    "EVENT_ROUTE",
+    "POLLING_ROUTE",
+    "BUILTIN_ROUTES",
+    "DEFAULT_REGISTRY",
+    "register_route",
+    "routes_for",
+    "per_meter_topic",
+    "per_meter_route",
+    "target_for",
+    "notification_transport",
+    "notification_listener",
+    "notifier_for",
+    "PartitionScheme",
+    "PIPE_SCHEME",
+    "IPC_SCHEME",
+    "partition_scheme",
+    "partition_index",
+    "partition_key_bytes",
+    "queue_sharing_problem",
+    "schemes_can_share_queues",
+    "polling_group_id",
+    "versioned_group_id",
+]
+
+#: Ceilometer's control exchange (``oslo_messaging.set_transport_defaults``
+#: in ``ceilometer.messaging``).
+CONTROL_EXCHANGE = "ceilometer"
+
+#: Notification priorities oslo.messaging dispatches (``notify.dispatcher``).
+PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
+
+#: Longest topic accepted: RabbitMQ queue names are limited to 255 bytes and
+#: oslo.messaging appends ``.<priority>`` to the topic.
+_MAX_TOPIC_BYTES = 240
+
+# Whitespace and control characters break tooling; '*' and '#' are wildcards
+# in AMQP topic bindings and would make a listener read other topics too.
+_BAD_TOPIC_RE = re.compile(r"[\s\x00-\x1f\x7f*#]")
+
+
+class PayloadShape(str, enum.Enum):
+    """The container a route's payload travels in.
+
+    >>> PayloadShape("samples") is PayloadShape.SAMPLES
+    True
+    """
+
+    #: A bare JSON list of wire dicts (notifier publisher, partition queues).
+    LIST = "list"
+    #: ``{"samples": [...]}`` (polling agent to notification agent).
+    SAMPLES = "samples"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _check_name(kind: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{kind} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{kind} must not be empty")
+    return value
+
+
+def _check_topic(topic: object) -> str:
+    _check_name("topic", topic)
+    assert isinstance(topic, str)
+    if _BAD_TOPIC_RE.search(topic) or topic.startswith("amq."):
+        raise ValueError(
+            f"topic {topic!r} is not usable: no whitespace, control "
+            "characters, '*' or '#', and no 'amq.' prefix"
+        )
+    if len(topic.encode("utf-8")) > _MAX_TOPIC_BYTES:
+        raise ValueError(f"topic {topic[:40]!r}... is longer than {_MAX_TOPIC_BYTES} bytes")
+    return topic
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """Where one model travels: exchange, topic, event type, priority, shape.
+
+    The topic is the unit of isolation: oslo.messaging names the queue
+    ``<topic>.<priority>`` whatever the exchange, so two models on one topic
+    would share a queue.
+
+    >>> r = Route("sample", "metering", "metering")
+    >>> (r.exchange, r.routing_key, r.payload_shape)
+    ('ceilometer', 'metering.sample', <PayloadShape.LIST: 'list'>)
+    >>> Route("sample", "metering", "metering", priority="loud")
+    Traceback (most recent call last):
+    ...
+    ValueError: priority 'loud' is not one of audit, debug, info, warn, error, critical, sample
+    """
+
+    model_name: str
+    topic: str
+    event_type: str
+    priority: str = "sample"
+    exchange: str = CONTROL_EXCHANGE
+    payload_shape: PayloadShape = PayloadShape.LIST
+
+    def __post_init__(self) -> None:
+        _check_name("model_name", self.model_name)
+        _check_topic(self.topic)
+        _check_name("event_type", self.event_type)
+        _check_name("exchange", self.exchange)
+        if self.priority not in PRIORITIES:
+            raise ValueError(
+                f"priority {self.priority!r} is not one of {', '.join(PRIORITIES)}"
+            )
+        try:
+            shape = PayloadShape(self.payload_shape)
+        except ValueError:
+            raise ValueError(
+                f"payload_shape {self.payload_shape!r} is not one of "
+                f"{', '.join(s.value for s in PayloadShape)}"
+            ) from None
+        object.__setattr__(self, "payload_shape", shape)
+
+    @property
+    def routing_key(self) -> str:
+        """The AMQP routing key, which is also the default queue name.
+
+        >>> POLLING_ROUTE.routing_key
+        'notifications.sample'
+        """
+        return f"{self.topic}.{self.priority}"
+
+
+#: Samples from the notifier publisher (to a collector or any consumer).
+SAMPLE_ROUTE = Route("sample", "metering", "metering")
+#: Events from the notifier publisher.
+EVENT_ROUTE = Route("event", "event", "event")
+#: Samples from the polling agent to the notification agent.
+POLLING_ROUTE = Route(
+    "sample", "notifications", "telemetry.polling", payload_shape=PayloadShape.SAMPLES
+)
+BUILTIN_ROUTES = (SAMPLE_ROUTE, EVENT_ROUTE, POLLING_ROUTE)
+
+# Topic prefixes that belong to names built by functions of this module.
+_RESERVED_PREFIXES = {
+    f"{SAMPLE_ROUTE.topic}.": "per-meter sample topics (per_meter_topic)",
+    "ceilometer-pipe-": "workload partitioning queues of 5.0.0 to 9.x",
+    "ceilometer_ipc-": "workload partitioning queues of 10.0.0 to 11.x",
+}
+
+
+class RouteRegistry:
+    """Routes by topic; each topic belongs to exactly one model.
+
+    A model may have several routes (samples travel on ``metering`` and on
+    ``notifications``). Registering an identical route again is a no-op;
+    a topic already used differently is a :class:`ValueError`.
+
+    >>> reg = RouteRegistry(BUILTIN_ROUTES)
+    >>> [r.topic for r in reg.routes_for("sample")]
+    ['metering', 'notifications']
+    >>> reg.register(Route("instance_health", "instance_health", "health"))
+    Route(model_name='instance_health', topic='instance_health', event_type='health', priority='sample', exchange='ceilometer', payload_shape=<PayloadShape.LIST: 'list'>)
+    >>> reg.register(Route("other", "instance_health", "other"))
+    Traceback (most recent call last):
+    ...
+    ValueError: topic 'instance_health' is already used by model 'instance_health'; give model 'other' its own topic
+    """
+
+    def __init__(self, routes: Iterable[Route] = ()) -> None:
+        self._lock = threading.Lock()
+        self._by_topic: dict[str, Route] = {}
+        for route in routes:
+            self.register(route)
+
+    def register(self, route: Route) -> Route:
+        """Add *route*; return the registered route.
+
+        >>> reg = RouteRegistry()
+        >>> reg.register(SAMPLE_ROUTE) is reg.register(SAMPLE_ROUTE)
+        True
+        """
+        if not isinstance(route, Route):
+            raise TypeError(f"expected a Route, not {type(route).__name__}")
+        with self._lock:
+            taken = self._by_topic.get(route.topic)
+            if taken == route:
+                return taken
+            if taken is not None:
+                if taken.model_name != route.model_name:
+                    raise ValueError(
+                        f"topic {route.topic!r} is already used by model "
+                        f"{taken.model_name!r}; give model {route.model_name!r} "
+                        "its own topic"
+                    )
+                raise ValueError(
+                    f"topic {route.topic!r} is already registered for model "
+                    f"{taken.model_name!r} as {taken!r}; refusing the different "
+                    f"route {route!r}"
+                )
+            if route not in BUILTIN_ROUTES:
+                for prefix, owner in _RESERVED_PREFIXES.items():
+                    if route.topic.startswith(prefix):
+                        raise ValueError(
+                            f"topic {route.topic!r} is reserved for {owner}"
+                        )
+            self._by_topic[route.topic] = route
+            return route
+
+    def routes_for(self, model_name: str) -> tuple[Route, ...]:
+        """Every route of *model_name*, in registration order.
+
+        >>> RouteRegistry(BUILTIN_ROUTES).routes_for("event") == (EVENT_ROUTE,)
+        True
+        """
+        with self._lock:
+            return tuple(r for r in self._by_topic.values() if r.model_name == model_name)
+
+    def by_topic(self, topic: str) -> Route:
+        """The route registered for *topic*; :class:`KeyError` if none.
+
+        >>> RouteRegistry(BUILTIN_ROUTES).by_topic("notifications").event_type
+        'telemetry.polling'
+        """
+        with self._lock:
+            try:
+                return self._by_topic[topic]
+            except KeyError:
+                raise KeyError(f"no route registered for topic {topic!r}") from None
+
+    def __iter__(self) -> Iterator[Route]:
+        with self._lock:
+            return iter(tuple(self._by_topic.values()))
+
+    def __len__(self) -> int:
+        return len(self._by_topic)
+
+    def __contains__(self, topic: object) -> bool:
+        return topic in self._by_topic
+
+
+#: The process-wide registry used when no ``registry`` is passed.
+DEFAULT_REGISTRY = RouteRegistry(BUILTIN_ROUTES)
+
+
+def register_route(
+    model_name: str,
+    topic: str | None = None,
+    *,
+    event_type: str | None = None,
+    priority: str = "sample",
+    exchange: str = CONTROL_EXCHANGE,
+    payload_shape: PayloadShape | str = PayloadShape.LIST,
+    registry: RouteRegistry | None = None,
+) -> Route:
+    """Give a new model its own topic (its own queue); return its route.
+
+    *topic* and *event_type* default to *model_name*. A topic already used
+    by another model, or reserved for per-meter or partitioning queues, is a
+    :class:`ValueError`.
+
+    >>> reg = RouteRegistry(BUILTIN_ROUTES)
+    >>> register_route("instance_health", registry=reg).routing_key
+    'instance_health.sample'
+    >>> register_route("my_meter", "metering", registry=reg)
+    Traceback (most recent call last):
+    ...
+    ValueError: topic 'metering' is already used by model 'sample'; give model 'my_meter' its own topic
+    """
+    route = Route(
+        model_name,
+        model_name if topic is None else topic,
+        model_name if event_type is None else event_type,
+        priority=priority,
+        exchange=exchange,
+        payload_shape=payload_shape,  # type: ignore[arg-type]  # coerced
+    )
+    return (DEFAULT_REGISTRY if registry is None else registry).register(route)
+
+
+def routes_for(model_name: str, *, registry: RouteRegistry | None = None) -> tuple[Route, ...]:
+    """Every route registered for *model_name* (default registry).
+
+    >>> [r.event_type for r in routes_for("sample")]
+    ['metering', 'telemetry.polling']
+    """
+    return (DEFAULT_REGISTRY if registry is None else registry).routes_for(model_name)
+
+
+def per_meter_topic(counter_name: str, base: str = SAMPLE_ROUTE.topic) -> str:
+    """The topic of the notifier publisher with ``per_meter_topic=1``.
+
+    *base* is ``[publisher_notifier] metering_topic`` (``metering``).
+
+    >>> per_meter_topic("disk.read.bytes")
+    'metering.disk.read.bytes'
+    """
+    _check_name("counter_name", counter_name)
+    return _check_topic(f"{base}.{counter_name}")
+
+
+def per_meter_route(counter_name: str, base: str = SAMPLE_ROUTE.topic) -> Route:
+    """The route samples of one meter take with ``per_meter_topic=1``.
+
+    These routes are built on demand, never registered.
+
+    >>> per_meter_route("cpu").routing_key
+    'metering.cpu.sample'
+    """
+    return dataclasses.replace(SAMPLE_ROUTE, topic=per_meter_topic(counter_name, base))
+
+
+# --------------------------------------------------------------------------
+# oslo.messaging builders
+
+
+def target_for(route: Route) -> oslo_messaging.Target:
+    """The listener target of *route* (exchange and topic, no priority).
+
+    >>> t = target_for(POLLING_ROUTE)
+    >>> (t.exchange, t.topic)
+    ('ceilometer', 'notifications')
+    """
+    return oslo_messaging.Target(exchange=route.exchange, topic=route.topic)
+
+
+def notification_transport(conf: Any, url: str | None = None, *,
+                           exchange: str = CONTROL_EXCHANGE) -> Any:
+    """A notification transport whose default exchange is *exchange*.
+
+    oslo.messaging notifiers always publish to the transport's
+    ``control_exchange`` (``openstack`` unless set), fixed when the transport
+    is created. This registers oslo.messaging's options on *conf* (your own
+    ``ConfigOpts``; the global one is not touched unless you pass it), sets
+    ``control_exchange`` on it and returns
+    ``oslo_messaging.get_notification_transport(conf, url)``.
+
+    >>> from oslo_config import cfg
+    >>> transport = notification_transport(cfg.ConfigOpts(), "fake://")
+    >>> transport.conf.control_exchange
+    'ceilometer'
+    >>> transport.cleanup()
+    """
+    _check_name("exchange", exchange)
+    for group, opts in _messaging_opts.list_opts():
+        if group is None:
+            conf.register_opts(opts)
+    conf.set_override("control_exchange", exchange)
+    return oslo_messaging.get_notification_transport(conf, url=url)
+
+
+def _as_routes(routes: Route | Iterable[Route]) -> list[Route]:
+    if isinstance(routes, Route):
+        return [routes]
+    routes = list(routes)
+    for r in routes:
+        if not isinstance(r, Route):
+            raise TypeError(f"expected Route objects, got {type(r).__name__}")
+    if not routes:
+        raise ValueError("at least one route is needed")
+    return routes
+
+
+def notification_listener(
+    transport: Any,
+    routes: Route | Iterable[Route],
+    endpoints: Sequence[Any],
+    *,
+    pool: str | None = None,
+    batch_size: int | None = None,
+    batch_timeout: float | None = None,
+    allow_requeue: bool = True,
+    executor: str = "threading",
+    serializer: Any = None,
+) -> Any:
+    """A notification listener on *routes*; a batch listener if batching.
+
+    A batch listener (``get_batch_notification_listener``) is built when
+    *batch_size* or *batch_timeout* is given. Targets are de-duplicated
+    (oslo.messaging would otherwise create duplicate consumers). Every
+    route's priority must be handled by some endpoint (a method named after
+    it), because oslo.messaging silently never consumes a priority no
+    endpoint handles.
+
+    >>> from oslo_config import cfg
+    >>> transport = notification_transport(cfg.ConfigOpts(), "fake://")
+    >>> class Collector:
+    ...     def sample(self, ctxt, publisher_id, event_type, payload, metadata):
+    ...         pass
+    >>> listener = notification_listener(transport, [SAMPLE_ROUTE], [Collector()])
+    >>> type(listener).__name__
+    'NotificationServer'
+    >>> notification_listener(transport, [SAMPLE_ROUTE], [object()])
+    Traceback (most recent call last):
+    ...
+    ValueError: no endpoint has a 'sample' method, so route 'metering.sample' would never be consumed
+    >>> transport.cleanup()
+    """
+    routes = _as_routes(routes)
+    endpoints = list(endpoints)
+    for route in routes:
+        if not any(callable(getattr(ep, route.priority, None)) for ep in endpoints):
+            raise ValueError(
+                f"no endpoint has a {route.priority!r} method, so route "
+                f"{route.routing_key!r} would never be consumed"
+            )
+    targets: list[oslo_messaging.Target] = []
+    for route in routes:
+        target = target_for(route)
+        if target not in targets:
+            targets.append(target)
+    if batch_size is not None or batch_timeout is not None:
+        return oslo_messaging.get_batch_notification_listener(
+            transport, targets, endpoints, executor=executor,
+            serializer=serializer, allow_requeue=allow_requeue, pool=pool,
+            batch_size=batch_size, batch_timeout=batch_timeout,
+        )
+    return oslo_messaging.get_notification_listener(
+        transport, targets, endpoints, executor=executor,
+        serializer=serializer, allow_requeue=allow_requeue, pool=pool,
+    )
+
+
+def notifier_for(transport: Any, route: Route, publisher_id: str, *,
+                 retry: int | None = None, serializer: Any = None) -> oslo_messaging.Notifier:
+    """A ``messagingv2`` notifier that publishes on *route*'s topic.
+
+    Send with the method named after the route's priority, e.g.
+    ``notifier_for(t, SAMPLE_ROUTE, "telemetry.publisher.host1").sample(
+    {}, SAMPLE_ROUTE.event_type, [sample_dict])``. oslo.messaging publishes
+    to the transport's ``control_exchange``; a transport whose exchange is
+    not the route's is refused, since the message would go where no listener
+    of the route reads (see :func:`notification_transport`).
+
+    >>> from oslo_config import cfg
+    >>> transport = notification_transport(cfg.ConfigOpts(), "fake://")
+    >>> notifier_for(transport, SAMPLE_ROUTE, "ceilometer.polling")._topics
+    ['metering']
+    >>> transport.cleanup()
+    """
+    if not isinstance(route, Route):
+        raise TypeError(f"expected a Route, not {type(route).__name__}")
+    _check_name("publisher_id", publisher_id)
+    try:
+        exchange = transport.conf.control_exchange
+    except Exception:  # option not registered: not an oslo.messaging transport
+        exchange = None
+    if exchange is not None and exchange != route.exchange:
+        raise ValueError(
+            f"the transport publishes to exchange {exchange!r} but route "
+            f"{route.routing_key!r} is read from {route.exchange!r}; build the "
+            "transport with notification_transport(conf, url, "
+            f"exchange={route.exchange!r})"
+        )
+    return oslo_messaging.Notifier(
+        transport, publisher_id=publisher_id, driver="messagingv2",
+        serializer=serializer, retry=retry, topics=[route.topic],
+    )
+
+
+# --------------------------------------------------------------------------
+# Releases and workload-partitioning queues
+
+_CODENAMES = {
+    "icehouse": 2, "juno": 3, "kilo": 4, "liberty": 5, "mitaka": 6,
+    "newton": 7, "ocata": 8, "pike": 9, "queens": 10, "rocky": 11,
+    "stein": 12, "train": 13, "ussuri": 14, "victoria": 15, "wallaby": 16,
+    "xena": 17, "yoga": 18, "zed": 19, "antelope": 20, "bobcat": 21,
+    "caracal": 22, "dalmatian": 23, "epoxy": 24, "flamingo": 25,
+    "gazpacho": 26,
+}
+_RELEASE_RE = re.compile(r"(\d+)(?:\.(\d+))?(?:\.\d+)*(?:[.\-+]?[A-Za-z].*)?\Z")
+
+
+def _release_major(release: str) -> int:
+    """Ceilometer's major version for a release string.
+
+    Pre-Liberty date versions (``2015.1.0`` Kilo) map to 2..4 and the
+    ``YYYY.N`` series names (``2023.1``) to 20 and later.
+
+    >>> [_release_major(r) for r in ("9.0.0", "10.0.0.0b2", "2023.1", "2015.1.0", "Stein")]
+    [9, 10, 20, 4, 12]
+    """
+    if not isinstance(release, str):
+        raise TypeError(f"release must be a str, not {type(release).__name__}")
+    text = release.strip()
+    if text.lower() in _CODENAMES:
+        return _CODENAMES[text.lower()]
+    m = _RELEASE_RE.match(text)
+    if not m:
+        raise ValueError(f"not a Ceilometer release: {release!r}")
+    first = int(m.group(1))
+    if first < 2000:
+        return first
+    series = int(m.group(2) or 0)
+    if first >= 2023 and series in (1, 2):
+        return 20 + 2 * (first - 2023) + (series - 1)
+    pre_liberty = {(2014, 1): 2, (2014, 2): 3, (2015, 1): 4}
+    if (first, series) in pre_liberty:
+        return pre_liberty[(first, series)]
+    raise ValueError(f"not a Ceilometer release: {release!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class PartitionScheme:
+    """One generation of notification-agent workload-partitioning queues.
+
+    Queues are ``<prefix>-<name>-<index>``: *name* is the pipeline name
+    (5.0.0 to 9.x) or ``sample``/``event`` (10.0.0 to 11.x). The agents of
+    a generation share a tooz hash ring named :attr:`coordination_group`.
+
+    >>> PIPE_SCHEME.queue_name("meter_source:meter_sink", 3)
+    'ceilometer-pipe-meter_source:meter_sink-3'
+    >>> IPC_SCHEME.queue_names("sample", 2)
+    ['ceilometer_ipc-sample-0', 'ceilometer_ipc-sample-1']
+    """
+
+    name: str
+    queue_prefix: str
+    first_major: int
+    last_major: int
+    coordination_group: str
+    #: Allowed queue-name middles, or empty for any pipeline name.
+    kinds: tuple[str, ...] = ()
+
+    def queue_name(self, name: str, index: int) -> str:
+        """The queue (topic) of partition *index* for *name*.
+
+        >>> IPC_SCHEME.queue_name("pipeline", 0)
+        Traceback (most recent call last):
+        ...
+        ValueError: ceilometer_ipc queues are per 'sample' or 'event', not 'pipeline'
+        """
+        _check_name("name", name)
+        if self.kinds and name not in self.kinds:
+            raise ValueError(
+                f"{self.queue_prefix} queues are per "
+                f"{' or '.join(repr(k) for k in self.kinds)}, not {name!r}"
+            )
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise ValueError(f"partition index must be an int >= 0, not {index!r}")
+        return f"{self.queue_prefix}-{name}-{index}"
+
+    def queue_names(self, name: str, count: int = 10) -> list[str]:
+        """All *count* queues for *name* (``pipeline_processing_queues``).
+
+        >>> len(PIPE_SCHEME.queue_names("p"))
+        10
+        """
+        _check_count(count)
+        return [self.queue_name(name, i) for i in range(count)]
+
+
+PIPE_SCHEME = PartitionScheme(
+    "pipe", "ceilometer-pipe", 5, 9, "ceilometer.notification")
+IPC_SCHEME = PartitionScheme(
+    "ipc", "ceilometer_ipc", 10, 11, "ceilometer.notification.v2",
+    kinds=("sample", "event"))
+_SCHEMES = (PIPE_SCHEME, IPC_SCHEME)
+#: 7.0.0 filtered partition messages on publisher_id, which 6.x did not set.
+_PUBLISHER_FILTER_MAJOR = 7
+
+
+def partition_scheme(release: str) -> PartitionScheme | None:
+    """The partitioning queue scheme of a Ceilometer release, or ``None``.
+
+    Accepts versions (``9.0.0``, ``10.0.0.0rc1``), series (``2023.1``) and
+    code names (``pike``). Partitioning did not exist before 5.0.0 and was
+    removed in 12.0.0.
+
+    >>> partition_scheme("9.0.0").queue_prefix
+    'ceilometer-pipe'
+    >>> partition_scheme("11.1.0").queue_prefix
+    'ceilometer_ipc'
+    >>> partition_scheme("2023.1") is None
+    True
+    """
+    major = _release_major(release)
+    for scheme in _SCHEMES:
+        if scheme.first_major <= major <= scheme.last_major:
+            return scheme
+    return None
+
+
+def queue_sharing_problem(release_a: str, release_b: str) -> str | None:
+    """Why agents of two releases cannot share partitioning queues, or None.
+
+    >>> print(queue_sharing_problem("9.0.0", "10.0.0"))
+    9.0.0 uses ceilometer-pipe-* queues but 10.0.0 uses ceilometer_ipc-* queues: samples published by one are never read by the other
+    >>> queue_sharing_problem("10.0.0", "11.0.0") is None
+    True
+    """
+    a, b = partition_scheme(release_a), partition_scheme(release_b)
+    if a is None and b is None:
+        return None
+    if a is None or b is None:
+        without, with_ = (release_a, release_b) if a is None else (release_b, release_a)
+        scheme = a or b
+        assert scheme is not None
+        return (
+            f"{without} has no workload partitioning queues but {with_} "
+            f"publishes to {scheme.queue_prefix}-* queues that {without} never reads"
+        )
+    if a is not b:
+        return (
+            f"{release_a} uses {a.queue_prefix}-* queues but {release_b} uses "
+            f"{b.queue_prefix}-* queues: samples published by one are never "
+            "read by the other"
+        )
+    filtered_a = _release_major(release_a) >= _PUBLISHER_FILTER_MAJOR
+    filtered_b = _release_major(release_b) >= _PUBLISHER_FILTER_MAJOR
+    if filtered_a != filtered_b:
+        old, new = (release_a, release_b) if filtered_b else (release_b, release_a)
+        return (
+            f"{new} filters partitioning messages on publisher_id, which {old} "
+            f"does not set: {new} acknowledges and drops what {old} publishes"
+        )
+    return None
+
+
+def schemes_can_share_queues(release_a: str, release_b: str) -> bool:
+    """Whether notification agents of two releases can share partition queues.
+
+    True when both use the same queue names and read what the other writes
+    (or neither partitions at all).
+
+    >>> schemes_can_share_queues("7.0.0", "9.0.0")
+    True
+    >>> schemes_can_share_queues("6.0.0", "7.0.0")
+    False
+    >>> schemes_can_share_queues("9.0.0", "10.0.0")
+    False
+    >>> schemes_can_share_queues("2023.1", "27.0.0")
+    True
+    """
+    return queue_sharing_problem(release_a, release_b) is None
+
+
+def _check_count(count: object) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"partition count must be an int >= 1, not {count!r}")
+    return count
+
+
+def _canonical_part(part: object) -> object:
+    if part is None or isinstance(part, (str, bool, int, float)):
+        return part
+    if isinstance(part, (bytes, bytearray)):
+        return {"b": bytes(part).hex()}
+    if isinstance(part, (list, tuple)):
+        return [_canonical_part(p) for p in part]
+    raise TypeError(
+        f"partition key parts must be str, bytes, int, float, bool, None or "
+        f"lists of them, not {type(part).__name__}"
+    )
+
+
+def partition_key_bytes(key_parts: object) -> bytes:
+    """The canonical encoding :func:`partition_index` hashes.
+
+    Compact JSON (UTF-8, no ASCII escaping) of the list of parts; bytes
+    become ``{"b": hex}``. A single ``str`` or ``bytes`` is one part.
+
+    >>> partition_key_bytes(["res-1", None, 3])
+    b'["res-1",null,3]'
+    >>> partition_key_bytes("res-1")
+    b'["res-1"]'
+    """
+    if isinstance(key_parts, (str, bytes, bytearray)):
+        key_parts = [key_parts]
+    elif not isinstance(key_parts, (list, tuple)):
+        key_parts = list(key_parts)  # type: ignore[call-overload]
+    canonical = _canonical_part(list(key_parts))  # type: ignore[arg-type]
+    try:
+        text = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False)
+    except ValueError:
+        raise ValueError("partition key parts must not contain NaN or infinity") from None
+    return text.encode("utf-8", "surrogatepass")
+
+
+def partition_index(key_parts: object, count: int) -> int:
+    """The partition (0 to count - 1) for a grouping key, stable everywhere.
+
+    The index is the BLAKE2b (8-byte digest) of :func:`partition_key_bytes`,
+    read as a big-endian unsigned integer, modulo *count*: the same in every
+    process, Python version and language, unlike Ceilometer's ``hash()``.
+
+    >>> partition_index(["e4b0c1f2-resource", "cpu"], 10)
+    3
+    >>> partition_index("e4b0c1f2-resource", 1)
+    0
+    """
+    _check_count(count)
+    digest = hashlib.blake2b(partition_key_bytes(key_parts), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % count
+
+
+# --------------------------------------------------------------------------
+# Coordination group ids
+
+
+def polling_group_id(namespaces: str | Iterable[str], group: str,
+                     partitioning_group_prefix: str | None = None) -> str:
+    """The tooz group a polling agent joins, built like Ceilometer does.
+
+    ``AgentManager``: sorted namespaces joined by ``-``, then the
+    ``[polling] partitioning_group_prefix`` if set, then the discovery's
+    group id. No namespaces means Ceilometer's default ``compute, central``.
+
+    >>> polling_group_id(["central"], "global")
+    'central-global'
+    >>> polling_group_id("compute", "host-1")
+    'compute-host-1'
+    >>> polling_group_id(["ipmi", "central"], "global", "v2pollsters")
+    'central-ipmi-v2pollsters-global'
+    """
+    if isinstance(namespaces, str):
+        names = [namespaces]
+    else:
+        names = list(namespaces or ())
+    if not names:
+        names = ["compute", "central"]
+    for n in names:
+        _check_name("namespace", n)
+    if group is None:
+        raise ValueError("group is None: such a discovery joins no partitioning group")
+    _check_name("group", group)
+    prefix = "-".join(sorted(names))
+    if partitioning_group_prefix:
+        prefix = f"{prefix}-{partitioning_group_prefix}"
+    return f"{prefix}-{group}"
+
+
+_VERSION_SUFFIX_RE = re.compile(r"\.v\d+\Z")
+
+
+def versioned_group_id(base: str, model_version: int | str) -> str:
+    """*base* made distinct per major model version, Ceilometer style.
+
+    Version 1 is the bare name and version N adds ``.vN``, as Ceilometer
+    renamed ``ceilometer.notification`` to ``ceilometer.notification.v2`` in
+    10.0.0 so old and new agents would not share a hash ring. Only the major
+    part of a ``"2.3"`` version counts: minor versions only add fields and
+    are meant to share a ring.
+
+    >>> versioned_group_id("ceilometer.notification", 2)
+    'ceilometer.notification.v2'
+    >>> versioned_group_id("central-global", "1.4")
+    'central-global'
+    """
+    _check_name("base", base)
+    if _VERSION_SUFFIX_RE.search(base):
+        raise ValueError(f"group id {base!r} is already versioned")
+    if isinstance(model_version, bool):
+        raise TypeError("model_version must be an int or a 'major.minor' str")
+    if isinstance(model_version, int):
+        major = model_version
+    elif isinstance(model_version, str) and re.fullmatch(r"\d+(\.\d+)*", model_version):
+        major = int(model_version.split(".", 1)[0])
+    else:
+        raise ValueError(f"model_version must be an int or a 'major.minor' str, not {model_version!r}")
+    if major < 1:
+        raise ValueError(f"model version must be >= 1, not {model_version!r}")
+    return base if major == 1 else f"{base}.v{major}"
