@@ -23,7 +23,7 @@ import attrs
 from ceilocompat.errors import DecodeError
 from ceilocompat.models.fields import ModelVersion, wire_field
 from ceilocompat.models.kinds import MAPPING, OPTIONAL_STRING, STRING, TIMESTAMP, Kind
-from ceilocompat.models.schema import WireModel, received_field, wire_model
+from ceilocompat.models.wiremodel import WireModel, received_field, wire_model
 from ceilocompat.timestamps import format_timestamp, parse_timestamp
 
 

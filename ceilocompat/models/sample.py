@@ -23,7 +23,7 @@ import attrs
 
 from ceilocompat.models.fields import ModelVersion, wire_field
 from ceilocompat.models.kinds import MAPPING, OPTIONAL_NUMBER, OPTIONAL_STRING, STRING, TIMESTAMP, VOLUME
-from ceilocompat.models.schema import WireModel, received_field, wire_model
+from ceilocompat.models.wiremodel import WireModel, received_field, wire_model
 from ceilocompat.timestamps import parse_timestamp
 
 #: Sample types Ceilometer itself produces; others are accepted from foreign producers.
