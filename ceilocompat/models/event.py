@@ -23,7 +23,7 @@ import attrs
 from ceilocompat.errors import DecodeError
 from ceilocompat.models.fields import ModelVersion, wire_field
 from ceilocompat.models.kinds import MAPPING, OPTIONAL_STRING, STRING, TIMESTAMP, Kind
-from ceilocompat.models.wiremodel import WireModel, received_field, wire_model
+from ceilocompat.models.wiremodel import WireModel, wire_model
 from ceilocompat.timestamps import format_timestamp, parse_timestamp
 
 
@@ -113,7 +113,6 @@ class Event(WireModel):
     message_signature: str | None = wire_field(
         OPTIONAL_STRING, since="1.0", doc="HMAC-SHA256 over every other key (see ceilocompat.signing)."
     )
-    _wire: dict | None = received_field()
 
     @property
     def generated_utc(self) -> datetime.datetime:

@@ -23,7 +23,7 @@ import attrs
 
 from ceilocompat.models.fields import ModelVersion, wire_field
 from ceilocompat.models.kinds import MAPPING, OPTIONAL_NUMBER, OPTIONAL_STRING, STRING, TIMESTAMP, VOLUME
-from ceilocompat.models.wiremodel import WireModel, received_field, wire_model
+from ceilocompat.models.wiremodel import WireModel, wire_model
 from ceilocompat.timestamps import parse_timestamp
 
 #: Sample types Ceilometer itself produces; others are accepted from foreign producers.
@@ -113,7 +113,6 @@ class Sample(WireModel):
     message_signature: str | None = wire_field(
         OPTIONAL_STRING, since="1.0", doc="HMAC-SHA256 over every other key (see ceilocompat.signing)."
     )
-    _wire: dict | None = received_field()
 
     @property
     def timestamp_utc(self) -> datetime.datetime:

@@ -63,7 +63,10 @@ class ModelView:
             f for f in schema.fields if version_key(f.spec.since) <= at
         )
         self.keys: frozenset[str] = frozenset(f.key for f in self.fields)
-        self.from_wire: Callable[[Any], Any] = _generate_decoder(schema, self.fields)
+        is_latest = version == schema.versions[-1].number
+        self.from_wire: Callable[[Any], Any] = _generate_decoder(
+            schema, self.fields, None if is_latest else version
+        )
 
     def __repr__(self) -> str:
         return f"<{self.schema.name} model at version {self.version}>"
@@ -117,14 +120,19 @@ def _check_history(schema: ModelSchema) -> None:
             )
 
 
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
 class WireModel:
     """Base of every wire model: decoding, encoding and version views.
 
-    Subclasses are attrs classes decorated with :func:`wire_model`.
+    Subclasses are attrs classes decorated with :func:`wire_model`. Every
+    object remembers the dict it was decoded from (``wire=``) and the model
+    version that decoded it (``decoded_at=``, None for the latest); both
+    survive ``attrs.evolve``.
     """
 
     __wire__: ClassVar[ModelSchema]
-    __slots__ = ()
+    _wire: Mapping | None = attrs.field(default=None, alias="wire", eq=False, repr=False)
+    _decoded_at: str | None = attrs.field(default=None, alias="decoded_at", eq=False, repr=False)
 
     @classmethod
     def from_wire(cls, data: Any) -> Any:  # replaced per class by wire_model
@@ -171,11 +179,6 @@ def wire_model(name: str, versions: Sequence[ModelVersion]) -> Callable[[type], 
     return decorate
 
 
-def received_field() -> Any:
-    """The attrs field holding the received dict (kept by ``attrs.evolve``)."""
-    return attrs.field(default=None, alias="wire", eq=False, repr=False, kw_only=True)
-
-
 # --- generated decoders -----------------------------------------------------
 
 
@@ -185,7 +188,9 @@ def _as_mapping(data: Any) -> Mapping:
     raise DecodeError("", data, "expected an object (mapping) of wire keys")
 
 
-def _generate_decoder(schema: ModelSchema, fields: Sequence[WireField]) -> Callable[[Any], Any]:
+def _generate_decoder(
+    schema: ModelSchema, fields: Sequence[WireField], decoded_at: str | None
+) -> Callable[[Any], Any]:
     """Write and compile the decoder for one version view of a model."""
     namespace: dict[str, Any] = {
         "_new": object.__new__,
@@ -218,6 +223,7 @@ def _generate_decoder(schema: ModelSchema, fields: Sequence[WireField]) -> Calla
         if f.key not in known:
             lines.append(f"    self.{f.key} = {_default_expression(namespace, 1000 + i, f.spec)}")
     lines.append("    self._wire = d")
+    lines.append(f"    self._decoded_at = {decoded_at!r}")
     lines.append("    return self")
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<ceilocompat {schema.name} decoder>", "exec")
@@ -272,13 +278,16 @@ def _encode(
             out[SIGNATURE_KEY] = ""
     else:
         by_key = {f.key: f for f in fields}
+        decoded = obj.__wire__.view(obj._decoded_at).keys if obj._decoded_at else None
         for key, raw in received.items():
             f = by_key.pop(key, None)
             if f is None:
                 if keep_unknown:
                     out[key] = raw
-                continue
-            out[key] = _current_wire_value(obj, f, raw)
+            elif decoded is not None and key not in decoded:
+                out[key] = raw  # never decoded: passed on as received
+            else:
+                out[key] = _current_wire_value(obj, f, raw)
         for f in by_key.values():  # known keys the received dict lacked
             value = getattr(obj, f.key)
             if not same_value(f.kind, f.spec.missing_value(), value):
