@@ -126,6 +126,6 @@ def _converter(kind: Kind) -> attrs.Converter:
     def convert(value: Any, _self: Any, field: attrs.Attribute) -> Any:
         if value.__class__ in kind.fast_classes:
             return value
-        return kind.convert(value, field.name)
+        return kind.accept(value, field.name)
 
     return attrs.Converter(convert, takes_self=True, takes_field=True)

@@ -35,12 +35,19 @@ class Kind:
     :param fast_classes: exact classes taken as they are, without a call.
     :param convert: ``convert(value, path) -> decoded`` for everything else.
     :param encode: ``encode(decoded) -> wire value`` for models built in Python.
+    :param accept: ``accept(value, path)`` checks a value given in Python
+        (constructor, assignment); defaults to *convert*.
     """
 
     name: str
     fast_classes: tuple[type, ...]
     convert: Callable[[Any, str], Any]
     encode: Callable[[Any], Any] = lambda value: value
+    accept: Callable[[Any, str], Any] = attrs.field(default=None)
+
+    def __attrs_post_init__(self) -> None:
+        if self.accept is None:
+            object.__setattr__(self, "accept", self.convert)
 
 
 def _string(value: Any, path: str) -> str:
@@ -82,6 +89,17 @@ def _number(value: Any, path: str, accept_text: bool) -> float | None:
     raise DecodeError(path, value, "must be a number or null")
 
 
+def _keep_numbers(convert: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    """Python-given ints stay ints, so encoding matches Ceilometer's exactly."""
+
+    def accept(value: Any, path: str) -> Any:
+        if value.__class__ is int:
+            return value
+        return convert(value, path)
+
+    return accept
+
+
 def _volume(value: Any, path: str) -> float | None:
     return _number(value, path, accept_text=True)
 
@@ -105,8 +123,8 @@ def _same_number(a: Any, b: Any) -> bool:
 STRING = Kind("string", (str,), _string)
 OPTIONAL_STRING = Kind("string|null", (str, NoneType), _optional_string)
 TIMESTAMP = Kind("timestamp-string", (str,), _timestamp)
-VOLUME = Kind("number|numeric-string|null", (float,), _volume)
-OPTIONAL_NUMBER = Kind("number|null", (float, NoneType), _optional_number)
+VOLUME = Kind("number|numeric-string|null", (float,), _volume, accept=_keep_numbers(_volume))
+OPTIONAL_NUMBER = Kind("number|null", (float, NoneType), _optional_number, accept=_keep_numbers(_optional_number))
 MAPPING = Kind("object|null", (dict,), _mapping)
 
 

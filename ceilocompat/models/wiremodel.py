@@ -46,6 +46,11 @@ class WireField:
             return value
         return self.spec.kind.convert(value, self.key)
 
+    def encode_value(self, value: Any) -> Any:
+        """The wire value for a value held in Python (raises DecodeError)."""
+        kind = self.spec.kind
+        return kind.encode(value if value.__class__ in kind.fast_classes else kind.accept(value, self.key))
+
 
 class ModelView:
     """A model as it was at one version: its keys, decoder and encoder.
@@ -273,7 +278,7 @@ def _encode(
             value = getattr(obj, f.key)
             if value is None and f.spec.omit_when_none:
                 continue
-            out[f.key] = f.kind.encode(f.decode_value(value))
+            out[f.key] = f.encode_value(value)
         if out.get(SIGNATURE_KEY) is None and SIGNATURE_KEY in keys:
             out[SIGNATURE_KEY] = ""
     else:
@@ -291,7 +296,7 @@ def _encode(
         for f in by_key.values():  # known keys the received dict lacked
             value = getattr(obj, f.key)
             if not same_value(f.kind, f.spec.missing_value(), value):
-                out[f.key] = f.kind.encode(f.decode_value(value))
+                out[f.key] = f.encode_value(value)
     if secret is not None:
         out.pop(SIGNATURE_KEY, None)
         out[SIGNATURE_KEY] = compute_signature(out, secret)
@@ -304,4 +309,4 @@ def _current_wire_value(obj: Any, f: WireField, raw: Any) -> Any:
         unchanged = same_value(f.kind, f.decode_value(raw), value)
     except DecodeError:
         unchanged = False
-    return raw if unchanged else f.kind.encode(f.decode_value(value))
+    return raw if unchanged else f.encode_value(value)
