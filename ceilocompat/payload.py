@@ -85,8 +85,10 @@ def events_from_payload(payload: Any) -> list[Event]:
     return _decode_all(payload, Event)
 
 
-def decode_batch(payload: Any, model: type = Sample) -> Batch:
+def decode_batch(payload: Any, model: Any = Sample) -> Batch:
     """Decode each item of *payload* on its own: good items and rejected ones.
+
+    *model* is a model class or a version view of one (``Sample.at("1.0")``).
 
     >>> batch = decode_batch([{"counter_name": 1}])
     >>> batch.items, batch.rejected[0].error.path

@@ -57,8 +57,9 @@ __all__ = [
     "DEFAULT_REGISTRY",
     "register_route",
     "routes_for",
-    "per_meter_topic",
+    "per_meter_event_type",
     "per_meter_route",
+    "event_type_filter",
     "target_for",
     "notification_transport",
     "notification_listener",
@@ -192,7 +193,7 @@ BUILTIN_ROUTES = (SAMPLE_ROUTE, EVENT_ROUTE, POLLING_ROUTE)
 
 # Topic prefixes that belong to names built by functions of this module.
 _RESERVED_PREFIXES = {
-    f"{SAMPLE_ROUTE.topic}.": "per-meter sample topics (per_meter_topic)",
+    f"{SAMPLE_ROUTE.topic}.": "per-meter names (topics of the old rpc:// publisher)",
     "ceilometer-pipe-": "workload partitioning queues of 5.0.0 to 9.x",
     "ceilometer_ipc-": "workload partitioning queues of 10.0.0 to 11.x",
 }
@@ -336,27 +337,58 @@ def routes_for(model_name: str, *, registry: RouteRegistry | None = None) -> tup
     return (DEFAULT_REGISTRY if registry is None else registry).routes_for(model_name)
 
 
-def per_meter_topic(counter_name: str, base: str = SAMPLE_ROUTE.topic) -> str:
-    """The topic of the notifier publisher with ``per_meter_topic=1``.
+def per_meter_event_type(counter_name: str, base: str = SAMPLE_ROUTE.event_type) -> str:
+    """The event type of one meter's batch with ``per_meter_topic=1``.
 
-    *base* is ``[publisher_notifier] metering_topic`` (``metering``).
+    Ceilometer's docs call ``metering.<counter_name>`` an extra *topic*, and
+    it was one for the removed ``rpc://`` publisher. The ``notifier://``
+    publisher passes it as the **event type** and still publishes on the
+    ``metering`` topic (routing key ``metering.sample``): a consumer of that
+    queue receives every sample twice, once in the ``metering`` batch and
+    once in its per-meter batch. *base* is ``[publisher_notifier]
+    metering_topic``.
 
-    >>> per_meter_topic("disk.read.bytes")
+    >>> per_meter_event_type("disk.read.bytes")
     'metering.disk.read.bytes'
     """
     _check_name("counter_name", counter_name)
-    return _check_topic(f"{base}.{counter_name}")
+    _check_name("base", base)
+    return f"{base}.{counter_name}"
 
 
 def per_meter_route(counter_name: str, base: str = SAMPLE_ROUTE.topic) -> Route:
-    """The route samples of one meter take with ``per_meter_topic=1``.
+    """Where the notifier publisher sends one meter's batch (``per_meter_topic=1``).
 
-    These routes are built on demand, never registered.
+    Same topic as :data:`SAMPLE_ROUTE` (see :func:`per_meter_event_type`),
+    told apart only by the event type; use :func:`event_type_filter` to pick
+    either. Built on demand, never registered.
 
-    >>> per_meter_route("cpu").routing_key
-    'metering.cpu.sample'
+    >>> r = per_meter_route("cpu")
+    >>> (r.routing_key, r.event_type)
+    ('metering.sample', 'metering.cpu')
     """
-    return dataclasses.replace(SAMPLE_ROUTE, topic=per_meter_topic(counter_name, base))
+    return dataclasses.replace(
+        SAMPLE_ROUTE, topic=_check_topic(base), event_type=per_meter_event_type(counter_name, base))
+
+
+def event_type_filter(*routes: Route) -> oslo_messaging.NotificationFilter:
+    """A filter accepting exactly the event types of *routes*.
+
+    Set it as an endpoint's ``filter_rule``. oslo.messaging acknowledges and
+    drops what a filter rejects, so use it only to skip known duplicates
+    (e.g. per-meter batches), never to tell versions apart.
+
+    >>> f = event_type_filter(SAMPLE_ROUTE)
+    >>> f.match({}, "telemetry.publisher.h", "metering", {}, [])
+    True
+    >>> f.match({}, "telemetry.publisher.h", "metering.cpu", {}, [])
+    False
+    """
+    if not routes:
+        raise ValueError("at least one route is needed")
+    names = sorted({r.event_type for r in _as_routes(routes)})
+    return oslo_messaging.NotificationFilter(
+        event_type="^(?:" + "|".join(re.escape(n) for n in names) + ")$")
 
 
 # --------------------------------------------------------------------------
@@ -539,7 +571,7 @@ def _release_major(release: str) -> int:
     if not m:
         raise ValueError(f"not a Ceilometer release: {release!r}")
     first = int(m.group(1))
-    if first < 2000:
+    if first < 1000:
         return first
     series = int(m.group(2) or 0)
     if first >= 2023 and series in (1, 2):
@@ -717,6 +749,9 @@ def partition_key_bytes(key_parts: object) -> bytes:
     """
     if isinstance(key_parts, (str, bytes, bytearray)):
         key_parts = [key_parts]
+    elif isinstance(key_parts, (set, frozenset, dict)):
+        # Their iteration order depends on hash(): the very thing to avoid.
+        raise TypeError(f"partition key parts must be ordered, not a {type(key_parts).__name__}")
     elif not isinstance(key_parts, (list, tuple)):
         key_parts = list(key_parts)  # type: ignore[call-overload]
     canonical = _canonical_part(list(key_parts))  # type: ignore[arg-type]

@@ -62,6 +62,9 @@ _SEARCH_DIRS = (
 )
 
 
+_ERL_ARGS = "-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}"
+
+
 class RabbitMQUnavailable(RuntimeError):
     """rabbitmq-server, rabbitmqctl or epmd is not installed."""
 
@@ -130,6 +133,17 @@ def _is_debian_su_wrapper(path: str) -> bool:
     except OSError:
         return True
     return b"su rabbitmq" in head
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: SIGTERM this child if the test process dies (Linux only),
+    so even a killed pytest leaves no broker behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
 
 
 def _free_port() -> int:
@@ -261,6 +275,10 @@ class RabbitMQBroker:
             "RABBITMQ_CTL_DIST_PORT_MIN": str(ctl_base),
             "RABBITMQ_CTL_DIST_PORT_MAX": str(ctl_base + 9),
             "ERL_EPMD_PORT": str(self.epmd_port),
+            # Only our epmd (neither the node nor the CLI may spawn a daemon
+            # one), and Erlang distribution on loopback only.
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": _ERL_ARGS,
+            "RABBITMQ_CTL_ERL_ARGS": _ERL_ARGS,
             "ERL_EPMD_ADDRESS": "127.0.0.1",
             "RABBITMQ_CONF_ENV_FILE": str(conf / "rabbitmq-env.conf"),
             "RABBITMQ_CONFIG_FILE": str(conf / "rabbitmq.conf"),
@@ -290,7 +308,7 @@ class RabbitMQBroker:
                 self._server = subprocess.Popen(
                     [self.binaries.server], env=self.env, cwd=str(self.base_dir),
                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                    start_new_session=True,
+                    start_new_session=True, preexec_fn=_die_with_parent,
                 )
             finally:
                 out.close()
@@ -309,11 +327,19 @@ class RabbitMQBroker:
                 return
             tree = _descendants(server.pid)
             if server.poll() is None:
+                # Not reaped yet, so its group id cannot belong to anyone
+                # else. The start script traps TERM and stops the VM cleanly.
                 try:
-                    # The start script traps TERM and stops the VM cleanly.
                     os.killpg(server.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
+            else:
+                for pid, start in tree:
+                    if _alive(pid, start):
+                        try:
+                            os.kill(pid, signal.SIGTERM)
+                        except ProcessLookupError:
+                            pass
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 if server.poll() is not None and not any(_alive(p, s) for p, s in tree):
@@ -377,6 +403,7 @@ class RabbitMQBroker:
             [self.binaries.epmd, "-port", str(self.epmd_port), "-address", "127.0.0.1"],
             env=self.env, cwd=str(self.base_dir), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -432,6 +459,8 @@ class RabbitMQBroker:
 
     def ctl(self, *args: str, timeout: float = 60) -> str:
         """Run ``rabbitmqctl -n <node> ARGS`` with this node's environment."""
+        if self._epmd is None or self._epmd.poll() is not None:
+            raise RuntimeError("the broker's epmd is not running (broker closed?)")
         proc = subprocess.run(
             [self.binaries.ctl, "-n", self.nodename, *args],
             env=self.env, cwd=str(self.base_dir), stdin=subprocess.DEVNULL,

@@ -93,11 +93,26 @@ class ModelSchema:
         )
         _check_history(self)
         self._views: dict[str, ModelView] = {}
+        self._keys_added = [
+            (v.number, [f.key for f in self.fields if f.spec.since == v.number]) for v in reversed(self.versions[1:])
+        ]
         self.latest = self.view(self.versions[-1].number)
 
     def keys(self) -> tuple[str, ...]:
         """Every wire key the model has ever had, in wire order."""
         return tuple(f.key for f in self.fields)
+
+    def generation_of(self, wire: Mapping) -> str:
+        """The newest model version whose keys *wire* carries.
+
+        >>> from ceilocompat import Sample
+        >>> Sample.__wire__.generation_of({"counter_name": "cpu", "monotonic_time": None})
+        '1.1'
+        """
+        for version, keys in self._keys_added:
+            if any(key in wire for key in keys):
+                return version
+        return self.versions[0].number
 
     def view(self, version: str) -> ModelView:
         """The model at *version* (one of :attr:`versions`)."""

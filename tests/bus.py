@@ -1,0 +1,35 @@
+"""Helpers for tests that run real oslo.messaging listeners."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any, Callable, Iterator
+
+from oslo_config import cfg
+
+from ceilocompat import routing
+
+
+def transport(url: str = "fake://") -> Any:
+    return routing.notification_transport(cfg.ConfigOpts(), url)
+
+
+@contextlib.contextmanager
+def listening(transport: Any, routes: Any, endpoints: list, **kwargs: Any) -> Iterator[Any]:
+    """Run a listener for the duration of the block, then stop and wait for it."""
+    listener = routing.notification_listener(transport, routes, endpoints, **kwargs)
+    listener.start()
+    try:
+        yield listener
+    finally:
+        listener.stop()
+        listener.wait()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
