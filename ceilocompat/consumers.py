@@ -27,6 +27,7 @@ import collections
 import enum
 import json
 import logging
+import re
 import threading
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -36,7 +37,7 @@ import oslo_messaging
 from ceilocompat.errors import DecodeError, shorten
 from ceilocompat.models import Event, Sample
 from ceilocompat.payload import Rejected, decode_batch
-from ceilocompat.routing import Route
+from ceilocompat.routing import Route, notification_listener
 from ceilocompat.signing import verify_signature
 
 LOG = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class Signatures(str, enum.Enum):
 class DeadLetter:
     """An item (or a whole message) given up on, with everything to replay it."""
 
-    reason: str  #: "decode", "signature" or "handler"
+    reason: str  #: "decode", "signature", "handler" or "unclaimed"
     detail: str
     raw: Any
     event_type: str | None
@@ -138,6 +139,7 @@ class ConsumerCounters:
         self.unknown_keys: collections.Counter[str] = collections.Counter()
         self.event_types: collections.Counter[str] = collections.Counter()
         self.shadow: collections.Counter[str] = collections.Counter()
+        self.unclaimed: collections.Counter[str] = collections.Counter()
 
     def add(self, **amounts: int) -> None:
         """Add to plain counters, e.g. ``add(decoded=50, messages=1)``."""
@@ -244,7 +246,16 @@ class CompatEndpoint:
         self.view = self.model.__wire__.view(version) if version else self.model.__wire__.latest
         self.shadow = shadow
         self._tries = _MessageMemory()
+        # Every endpoint of a listener sees every message of the listener's
+        # queues; each claims only its route's event type.
+        self.filter_rule = oslo_messaging.NotificationFilter(event_type=f"^{re.escape(route.event_type)}$")
         setattr(self, route.priority, self._on_notification)
+
+    def claims(self, message: Mapping) -> bool:
+        """True when this endpoint handles *message* (an oslo.messaging message dict)."""
+        return self.filter_rule.match(
+            message["ctxt"], message["publisher_id"], message["event_type"], message["metadata"], message["payload"]
+        )
 
     def __repr__(self) -> str:
         return f"<CompatEndpoint {self.route.routing_key} {self.view!r}>"
@@ -330,12 +341,7 @@ class CompatEndpoint:
         return HANDLED
 
     def _dead_letter(self, dead: DeadLetter) -> None:
-        try:
-            self.policy.dead_letter(dead)
-        except Exception:
-            LOG.exception("dead-letter sink failed; logging the dead letter instead")
-            log_dead_letter(dead)
-        self.counters.add(dead_lettered=1)
+        _send_dead_letter(self.policy, self.counters, dead)
 
 
 class CompatBatchEndpoint(CompatEndpoint):
@@ -372,6 +378,15 @@ class CompatBatchEndpoint(CompatEndpoint):
         return outcome
 
 
+def _send_dead_letter(policy: ConsumerPolicy, counters: ConsumerCounters, dead: DeadLetter) -> None:
+    try:
+        policy.dead_letter(dead)
+    except Exception:
+        LOG.exception("dead-letter sink failed; logging the dead letter instead")
+        log_dead_letter(dead)
+    counters.add(dead_lettered=1)
+
+
 def _delivery(ctxt: Any, publisher_id: Any, event_type: Any, metadata: Any) -> Delivery:
     metadata = metadata if isinstance(metadata, Mapping) else {}
     return Delivery(
@@ -392,6 +407,60 @@ def _unknown(item: Any, schema: Any) -> list:
     if len(wire) <= len(schema.latest.keys) and all(k in schema.latest.keys for k in wire):
         return []
     return item.unknown_keys()
+
+
+class UnclaimedEndpoint:
+    """Catches messages that no compat endpoint of a listener claims.
+
+    oslo.messaging acknowledges a message no endpoint takes and says nothing;
+    this endpoint counts such messages (``unclaimed`` by event type) and
+    dead-letters them whole, so nothing leaves the bus unseen.
+    """
+
+    def __init__(self, endpoints: Sequence[CompatEndpoint], batch: bool) -> None:
+        self.endpoints = list(endpoints)
+        self.counters = self.endpoints[0].counters
+        self.policy = self.endpoints[0].policy
+        for priority in {e.route.priority for e in self.endpoints}:
+            setattr(self, priority, self._on_batch if batch else self._on_notification)
+
+    def _on_notification(self, ctxt: Any, publisher_id: Any, event_type: Any, payload: Any, metadata: Any) -> Any:
+        self._on_batch([{"ctxt": ctxt, "publisher_id": publisher_id, "event_type": event_type,
+                         "payload": payload, "metadata": metadata}])
+        return HANDLED
+
+    def _on_batch(self, messages: Sequence[Mapping]) -> Any:
+        for message in messages:
+            if any(e.claims(message) for e in self.endpoints):
+                continue
+            delivery = _delivery(message["ctxt"], message["publisher_id"], message["event_type"], message["metadata"])
+            self.counters.count("unclaimed", [str(delivery.event_type)])
+            dead = DeadLetter("unclaimed", f"no endpoint for event type {delivery.event_type!r}", message["payload"],
+                              delivery.event_type, delivery.publisher_id, delivery.message_id, 1)
+            _send_dead_letter(self.policy, self.counters, dead)
+        return HANDLED
+
+
+def compat_listener(transport: Any, endpoints: Sequence[CompatEndpoint], **kwargs: Any) -> Any:
+    """An oslo.messaging listener for compat endpoints, losing nothing.
+
+    Listens on every endpoint's route and adds an :class:`UnclaimedEndpoint`.
+    All endpoints must be plain or all batch (then pass ``batch_size``).
+    Give one ``pool`` per consumer group: oslo.messaging gives a pool one
+    queue for all its routes, so every member of a group must listen with
+    the same endpoints' routes.
+    """
+    endpoints = list(endpoints)
+    if not endpoints:
+        raise ValueError("a compat listener needs at least one endpoint")
+    batch = {isinstance(e, CompatBatchEndpoint) for e in endpoints}
+    if len(batch) != 1:
+        raise ValueError("mix of plain and batch endpoints: oslo.messaging listeners take one kind")
+    is_batch = batch.pop()
+    if is_batch != ("batch_size" in kwargs or "batch_timeout" in kwargs):
+        raise ValueError("batch endpoints need batch_size or batch_timeout, plain endpoints neither")
+    routes = list(dict.fromkeys(e.route for e in endpoints))
+    return notification_listener(transport, routes, [*endpoints, UnclaimedEndpoint(endpoints, is_batch)], **kwargs)
 
 
 class ShadowDecode:

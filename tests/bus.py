@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator
 from oslo_config import cfg
 
 from ceilocompat import routing
+from ceilocompat.consumers import compat_listener
 
 
 def transport(url: str = "fake://") -> Any:
@@ -16,9 +17,16 @@ def transport(url: str = "fake://") -> Any:
 
 
 @contextlib.contextmanager
-def listening(transport: Any, routes: Any, endpoints: list, **kwargs: Any) -> Iterator[Any]:
-    """Run a listener for the duration of the block, then stop and wait for it."""
-    listener = routing.notification_listener(transport, routes, endpoints, **kwargs)
+def listening(transport: Any, endpoints: list, routes: Any = None, **kwargs: Any) -> Iterator[Any]:
+    """Run a listener for the block, then stop and wait for it.
+
+    Compat endpoints get :func:`compat_listener`; other endpoints (plain
+    recorders) a bare listener on *routes*.
+    """
+    if routes is None:
+        listener = compat_listener(transport, endpoints, **kwargs)
+    else:
+        listener = routing.notification_listener(transport, routes, endpoints, **kwargs)
     listener.start()
     try:
         yield listener

@@ -9,7 +9,7 @@ import ceilocompat as cc
 from ceilocompat import routing
 from ceilocompat.consumers import (
     CompatBatchEndpoint, CompatEndpoint, ConsumerCounters, ConsumerPolicy, DeadLetterPublisher, OnBadInput,
-    ShadowDecode, Signatures,
+    ShadowDecode, Signatures, compat_listener,
 )
 from ceilocompat.publisher import Publisher, Relay
 from bus import listening, transport, wait_until
@@ -171,7 +171,7 @@ def test_publish_consume_relay_on_fake_transport():
     collector = CompatEndpoint(routing.SAMPLE_ROUTE, final,
                                policy=ConsumerPolicy(signatures="verify", secret=SECRET))
     publisher = Publisher(bus, routing.POLLING_ROUTE, "ceilometer.polling", secret=SECRET)
-    with listening(bus, [routing.POLLING_ROUTE], [polling_endpoint]), listening(bus, [routing.SAMPLE_ROUTE], [collector]):
+    with listening(bus, [polling_endpoint]), listening(bus, [collector]):
         assert publisher.publish([sample(i) for i in range(120)]) == 3
         publisher.publish_wire([newer])
         wait_until(lambda: len(final.items) == 121, what="121 relayed samples")
@@ -189,7 +189,7 @@ def test_batch_endpoint_on_fake_transport():
     endpoint = CompatBatchEndpoint(routing.SAMPLE_ROUTE, handler,
                                    policy=ConsumerPolicy(on_bad_input="requeue", dead_letter=dead.append))
     publisher = Publisher(bus, routing.SAMPLE_ROUTE, "telemetry.publisher.h1", batch_size=10)
-    with listening(bus, [routing.SAMPLE_ROUTE], [endpoint], batch_size=5, batch_timeout=0.2):
+    with listening(bus, [endpoint], batch_size=5, batch_timeout=0.2):
         publisher.publish([sample(i) for i in range(30)])
         publisher.publish_wire([{"broken": True}])
         wait_until(lambda: len(handler.items) >= 30 and dead, what="30 samples and one dead letter")
@@ -209,7 +209,7 @@ def test_dead_letter_publisher_puts_the_raw_payload_on_the_bus():
             received.append(payload)
 
     endpoint = CompatEndpoint(routing.SAMPLE_ROUTE, Collect(), policy=ConsumerPolicy(dead_letter=DeadLetterPublisher(bus)))
-    with listening(bus, [route], [Sink()]):
+    with listening(bus, [Sink()], routes=[route]):
         call(endpoint, [{"counter_name": "cpu", "counter_volume": []}])
         wait_until(lambda: received, what="a dead letter")
     assert received[0]["raw"] == {"counter_name": "cpu", "counter_volume": []}
@@ -222,3 +222,37 @@ def test_pinned_publisher_never_sends_newer_keys():
     (wire,) = publisher.encode([sample(1)])
     assert set(wire) == set(cc.Sample.at("1.0").keys)
     assert cc.verify_signature(wire, SECRET)
+
+
+def test_endpoints_of_one_listener_each_claim_their_route_and_nothing_is_lost_silently():
+    bus = transport()
+    samples, events, dead = Collect(), Collect(), []
+    policy = ConsumerPolicy(dead_letter=dead.append)
+    counters = ConsumerCounters()
+    sample_endpoint = CompatEndpoint(routing.SAMPLE_ROUTE, samples, policy=policy, counters=counters)
+    event_endpoint = CompatEndpoint(routing.EVENT_ROUTE, events, policy=policy, counters=counters)
+    # oslo.messaging gives a pool one queue for all its routes: both endpoints see both kinds
+    with listening(bus, [sample_endpoint, event_endpoint], pool="collector"):
+        Publisher(bus, routing.SAMPLE_ROUTE, "p").publish([sample(i) for i in range(3)])
+        Publisher(bus, routing.EVENT_ROUTE, "p").publish(
+            [cc.Event(message_id="m", event_type="e", generated="2024-01-01T00:00:00")])
+        # same topic, an event type nobody claims
+        routing.notifier_for(bus, routing.SAMPLE_ROUTE, "p").sample({}, "something.else", [sample(9).to_wire()])
+        wait_until(lambda: len(samples.items) == 3 and len(events.items) == 1 and dead, what="all three kinds")
+    assert counters.snapshot()["rejected"] == {}
+    assert counters.snapshot()["unclaimed"] == {"something.else": 1}
+    assert dead[0].reason == "unclaimed" and dead[0].raw[0]["counter_volume"] == 9
+    bus.cleanup()
+
+
+def test_compat_listener_refuses_mixed_or_misconfigured_endpoints():
+    bus = transport()
+    plain = CompatEndpoint(routing.SAMPLE_ROUTE, Collect())
+    batch = CompatBatchEndpoint(routing.EVENT_ROUTE, Collect())
+    with pytest.raises(ValueError, match="mix"):
+        compat_listener(bus, [plain, batch])
+    with pytest.raises(ValueError, match="batch_size"):
+        compat_listener(bus, [batch])
+    with pytest.raises(ValueError):
+        compat_listener(bus, [])
+    bus.cleanup()
