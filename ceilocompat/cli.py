@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import attrs
 
+from ceilocompat.check_cli import register as register_check
 from ceilocompat.envelope import loads
 from ceilocompat.errors import DecodeError
 from ceilocompat.models import Event, Sample
@@ -199,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--legacy", action="store_true", help="also accept Python 2 era signatures (Ceilometer < 8.0.0)"
     )
     decode.set_defaults(handler=command_decode)
+    register_check(commands)
     return parser
 
 

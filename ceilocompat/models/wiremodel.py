@@ -24,6 +24,7 @@ import attrs
 from ceilocompat.errors import NOTHING, DecodeError
 from ceilocompat.models.fields import FieldSpec, ModelVersion, version_key
 from ceilocompat.models.kinds import Kind, same_value
+from ceilocompat.releases import series_number
 from ceilocompat.signing import compute_signature
 
 SIGNATURE_KEY = "message_signature"
@@ -138,6 +139,22 @@ def _check_history(schema: ModelSchema) -> None:
                 f"{schema.name}.{f.key}: a field added after {first} must have a default, "
                 "or older producers' payloads could not decode"
             )
+        _check_deprecation(schema.name, f, numbers)
+
+
+def _check_deprecation(model: str, f: WireField, numbers: Sequence[str]) -> None:
+    """``deprecated_in`` names a model version; ``drop_after`` a Ceilometer release."""
+    deprecated_in, drop_after = f.spec.deprecated_in, f.spec.drop_after
+    if deprecated_in is not None and deprecated_in not in numbers:
+        raise TypeError(f"{model}.{f.key}: deprecated_in={deprecated_in!r} is not a model version")
+    if drop_after is None:
+        return
+    if deprecated_in is None:
+        raise TypeError(f"{model}.{f.key}: drop_after needs deprecated_in (a field is deprecated before it drops)")
+    try:
+        series_number(drop_after)
+    except ValueError as exc:
+        raise TypeError(f"{model}.{f.key}: drop_after: {exc}") from None
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
