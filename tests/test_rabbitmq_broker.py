@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import time
 import uuid
 
@@ -14,6 +15,7 @@ from oslo_config import cfg
 from ceilocompat import routing
 from ceilocompat.routing import SAMPLE_ROUTE, RouteRegistry
 import rabbitmq_broker
+from ceilocompat import broker as broker_module
 from rabbitmq_broker import rabbitmq  # noqa: F401  (also provided by conftest)
 
 needs_broker = pytest.mark.rabbitmq
@@ -219,11 +221,11 @@ def test_wait_until_drained_reports_what_stays(rabbitmq):
 
 
 def test_find_rabbitmq_reports_a_missing_server(monkeypatch, tmp_path):
-    monkeypatch.setattr(rabbitmq_broker, "_SEARCH_DIRS", (str(tmp_path / "nowhere"),))
+    monkeypatch.setattr(broker_module, "_SEARCH_DIRS", (str(tmp_path / "nowhere"),))
     monkeypatch.delenv("CEILOCOMPAT_RABBITMQ_BIN_DIR", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(rabbitmq_broker.RabbitMQUnavailable, match="rabbitmq-server not found"):
-        rabbitmq_broker.find_rabbitmq()
+    with pytest.raises(broker_module.RabbitMQUnavailable, match="rabbitmq-server not found"):
+        broker_module.find_rabbitmq()
 
 
 def test_missing_server_skips_unless_required(monkeypatch):
@@ -243,12 +245,12 @@ def test_find_rabbitmq_prefers_an_explicit_directory_and_skips_su_wrappers(monke
         for name in ("rabbitmq-server", "rabbitmqctl"):
             (d / name).write_text(body)
             (d / name).chmod(0o755)
-    monkeypatch.setattr(rabbitmq_broker, "_SEARCH_DIRS", (str(wrapper), str(real)))
+    monkeypatch.setattr(broker_module, "_SEARCH_DIRS", (str(wrapper), str(real)))
     monkeypatch.delenv("CEILOCOMPAT_RABBITMQ_BIN_DIR", raising=False)
-    if rabbitmq_broker.shutil.which("erl") is None or rabbitmq_broker.shutil.which("epmd") is None:
+    if shutil.which("erl") is None or shutil.which("epmd") is None:
         pytest.skip("needs an Erlang runtime on PATH")
-    found = rabbitmq_broker.find_rabbitmq()
+    found = broker_module.find_rabbitmq()
     assert found.server == str(real / "rabbitmq-server")
     assert found.ctl == str(real / "rabbitmqctl")
     monkeypatch.setenv("CEILOCOMPAT_RABBITMQ_BIN_DIR", str(explicit))
-    assert rabbitmq_broker.find_rabbitmq().server == str(explicit / "rabbitmq-server")
+    assert broker_module.find_rabbitmq().server == str(explicit / "rabbitmq-server")
