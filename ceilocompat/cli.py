@@ -10,6 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
+
+# oslo.messaging pulls in eventlet, which announces its own deprecation on
+# import; that says nothing to someone running this command.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 from importlib import resources
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -21,6 +26,8 @@ from ceilocompat.errors import DecodeError
 from ceilocompat.models import Event, Sample
 from ceilocompat.payload import decode_batch, documents
 from ceilocompat.signing import verify_signature
+from ceilocompat.upgrade.command import register as register_plan
+from ceilocompat.upgrade.rehearse_command import register as register_rehearse
 
 EXAMPLE_CAPTURE = "example-capture.jsonl"
 
@@ -201,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     decode.set_defaults(handler=command_decode)
     register_check(commands)
+    register_plan(commands)
+    register_rehearse(commands)
     return parser
 
 
