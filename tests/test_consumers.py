@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ceilocompat as cc
 from ceilocompat import routing
@@ -256,3 +257,36 @@ def test_compat_listener_refuses_mixed_or_misconfigured_endpoints():
     with pytest.raises(ValueError):
         compat_listener(bus, [])
     bus.cleanup()
+
+
+
+def _values():
+    return st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+        lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+        max_leaves=20,
+    )
+
+
+def _payloads():
+    good = st.builds(lambda i: sample(i).to_wire(), st.integers(0, 100))
+    items = st.lists(good | _values(), max_size=6)
+    return items | st.builds(lambda xs: {"samples": xs}, items) | _values()
+
+
+def _item_count(payload) -> int:
+    if isinstance(payload, list):
+        return len(payload)
+    if isinstance(payload, dict) and isinstance(payload.get("samples"), list):
+        return len(payload["samples"])
+    return 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(payload=_payloads(), metadata=_values(), event_type=_values(), publisher=_values())
+def test_any_message_is_handled_or_dead_lettered_never_raised_never_lost(payload, metadata, event_type, publisher):
+    dead, handler = [], Collect()
+    endpoint = CompatEndpoint(routing.POLLING_ROUTE, handler, policy=ConsumerPolicy(dead_letter=dead.append))
+    assert endpoint.sample({}, publisher, event_type, payload, metadata) == "handled"
+    assert len(handler.items) + len(dead) == _item_count(payload)
+    assert all(d.reason == "decode" for d in dead)
