@@ -44,6 +44,8 @@ from typing import Any
 import oslo_messaging
 from oslo_messaging import opts as _messaging_opts
 
+from ceilocompat.releases import parse_release
+
 __all__ = [
     "CONTROL_EXCHANGE",
     "PRIORITIES",
@@ -542,46 +544,6 @@ def notifier_for(transport: Any, route: Route, publisher_id: str, *,
 # --------------------------------------------------------------------------
 # Releases and workload-partitioning queues
 
-_CODENAMES = {
-    "icehouse": 2, "juno": 3, "kilo": 4, "liberty": 5, "mitaka": 6,
-    "newton": 7, "ocata": 8, "pike": 9, "queens": 10, "rocky": 11,
-    "stein": 12, "train": 13, "ussuri": 14, "victoria": 15, "wallaby": 16,
-    "xena": 17, "yoga": 18, "zed": 19, "antelope": 20, "bobcat": 21,
-    "caracal": 22, "dalmatian": 23, "epoxy": 24, "flamingo": 25,
-    "gazpacho": 26,
-}
-_RELEASE_RE = re.compile(r"(\d+)(?:\.(\d+))?(?:\.\d+)*(?:[.\-+]?[A-Za-z].*)?\Z")
-
-
-def _release_major(release: str) -> int:
-    """Ceilometer's major version for a release string.
-
-    Pre-Liberty date versions (``2015.1.0`` Kilo) map to 2..4 and the
-    ``YYYY.N`` series names (``2023.1``) to 20 and later.
-
-    >>> [_release_major(r) for r in ("9.0.0", "10.0.0.0b2", "2023.1", "2015.1.0", "Stein")]
-    [9, 10, 20, 4, 12]
-    """
-    if not isinstance(release, str):
-        raise TypeError(f"release must be a str, not {type(release).__name__}")
-    text = release.strip()
-    if text.lower() in _CODENAMES:
-        return _CODENAMES[text.lower()]
-    m = _RELEASE_RE.match(text)
-    if not m:
-        raise ValueError(f"not a Ceilometer release: {release!r}")
-    first = int(m.group(1))
-    if first < 1000:
-        return first
-    series = int(m.group(2) or 0)
-    if first >= 2023 and series in (1, 2):
-        return 20 + 2 * (first - 2023) + (series - 1)
-    pre_liberty = {(2014, 1): 2, (2014, 2): 3, (2015, 1): 4}
-    if (first, series) in pre_liberty:
-        return pre_liberty[(first, series)]
-    raise ValueError(f"not a Ceilometer release: {release!r}")
-
-
 @dataclasses.dataclass(frozen=True)
 class PartitionScheme:
     """One generation of notification-agent workload-partitioning queues.
@@ -645,8 +607,9 @@ _PUBLISHER_FILTER_MAJOR = 7
 def partition_scheme(release: str) -> PartitionScheme | None:
     """The partitioning queue scheme of a Ceilometer release, or ``None``.
 
-    Accepts versions (``9.0.0``, ``10.0.0.0rc1``), series (``2023.1``) and
-    code names (``pike``). Partitioning did not exist before 5.0.0 and was
+    Accepts every spelling :func:`~ceilocompat.releases.parse_release` reads:
+    versions (``9.0.0``, ``10.0.0.0rc1``), series (``2023.1``) and code names
+    (``pike``). Partitioning did not exist before 5.0.0 and was
     removed in 12.0.0.
 
     >>> partition_scheme("9.0.0").queue_prefix
@@ -656,7 +619,7 @@ def partition_scheme(release: str) -> PartitionScheme | None:
     >>> partition_scheme("2023.1") is None
     True
     """
-    major = _release_major(release)
+    major = parse_release(release).major
     for scheme in _SCHEMES:
         if scheme.first_major <= major <= scheme.last_major:
             return scheme
@@ -688,8 +651,8 @@ def queue_sharing_problem(release_a: str, release_b: str) -> str | None:
             f"{b.queue_prefix}-* queues: samples published by one are never "
             "read by the other"
         )
-    filtered_a = _release_major(release_a) >= _PUBLISHER_FILTER_MAJOR
-    filtered_b = _release_major(release_b) >= _PUBLISHER_FILTER_MAJOR
+    filtered_a = parse_release(release_a).major >= _PUBLISHER_FILTER_MAJOR
+    filtered_b = parse_release(release_b).major >= _PUBLISHER_FILTER_MAJOR
     if filtered_a != filtered_b:
         old, new = (release_a, release_b) if filtered_b else (release_b, release_a)
         return (

@@ -473,14 +473,6 @@ def test_partition_scheme_by_release(release, scheme):
     assert routing.partition_scheme(release) is scheme
 
 
-@pytest.mark.parametrize("release,major", [
-    ("2023.1", 20), ("2023.2", 21), ("2024.1", 22), ("2024.2", 23),
-    ("2025.1", 24), ("2026.1", 26), ("antelope", 20), ("epoxy", 24),
-])
-def test_series_names_map_to_versions(release, major):
-    assert routing._release_major(release) == major
-
-
 @pytest.mark.parametrize("bad", ["", "abc", "v9", "2019.3", "1999.1", "9..0"])
 def test_partition_scheme_rejects_non_releases(bad):
     with pytest.raises(ValueError):

@@ -6,8 +6,9 @@
   services and report every rule it breaks.
 - :mod:`~ceilocompat.upgrade.fingerprint`: canonical fingerprints of
   ``pipeline.yaml`` and ``event_pipeline.yaml``.
-- :mod:`~ceilocompat.upgrade.releases`: release ordering and the model
-  versions each release sends.
+- :mod:`~ceilocompat.upgrade.releases`: the model versions each release
+  sends (releases themselves are read and ordered by
+  :mod:`ceilocompat.releases`).
 - :mod:`~ceilocompat.upgrade.command`: the ``ceilocompat plan`` command.
 
 >>> from ceilocompat import upgrade
@@ -21,6 +22,7 @@ whose :func:`~ceilocompat.upgrade.fingerprint.fingerprint` hashes YAML text.
 True
 """
 
+from ceilocompat.releases import parse_release
 from ceilocompat.upgrade.fingerprint import FingerprintError, fingerprint_file
 from ceilocompat.upgrade.inventory import (
     Inventory,
@@ -31,7 +33,7 @@ from ceilocompat.upgrade.inventory import (
     parse_inventory,
 )
 from ceilocompat.upgrade.plan import PATHS, RULES, SERVICES, Action, Step, UpgradePath
-from ceilocompat.upgrade.releases import model_version, parse_release
+from ceilocompat.upgrade.releases import model_version
 
 __all__ = [
     "Action",

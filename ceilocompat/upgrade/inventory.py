@@ -50,6 +50,7 @@ from typing import Any
 import yaml
 
 from ceilocompat.models.fields import version_key
+from ceilocompat.releases import Release, parse_release
 from ceilocompat.routing import partition_scheme, polling_group_id, queue_sharing_problem
 from ceilocompat.upgrade.fingerprint import FingerprintError, fingerprint_file
 from ceilocompat.upgrade.plan import (
@@ -63,7 +64,7 @@ from ceilocompat.upgrade.plan import (
     Service,
     service_named,
 )
-from ceilocompat.upgrade.releases import MODELS, Release, model_keys, model_version, parse_release
+from ceilocompat.upgrade.releases import MODELS, model_keys, model_version
 
 __all__ = [
     "CHECKS",
