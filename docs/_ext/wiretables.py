@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import enum
 import importlib
 import inspect
 import json
@@ -306,8 +307,39 @@ def wire_model_signature(app: Any, what: str, name: str, obj: Any, options: Any,
     return "(*, " + ", ".join(required + optional) + ")", ret
 
 
+def _shown_default(default: Any) -> str:
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return repr(default.factory()) if not default.takes_self else "<computed>"
+    if isinstance(default, enum.Enum):
+        return f"{type(default).__name__}.{default.name}"
+    if inspect.isfunction(default) or inspect.isclass(default):
+        return default.__name__
+    return repr(default)
+
+
+def attrs_signature(app: Any, what: str, name: str, obj: Any, options: Any, signature: Any, ret: Any) -> Any:
+    """Constructor signature of any other attrs class, with readable defaults.
+
+    With ``autodoc_preserve_defaults`` Sphinx shows the defaults as written
+    in the attrs-generated ``__init__`` (``attr_dict['x'].default``); this
+    shows each default's value instead.
+    """
+    if what != "class" or not attrs_has(obj) or not signature or "attr_dict[" not in signature:
+        return None
+    positional, keyword = [], []
+    for attribute in attrs.fields(obj):
+        if not attribute.init:
+            continue
+        text = attribute.alias
+        if attribute.default is not attrs.NOTHING:
+            text += "=" + _shown_default(attribute.default)
+        (keyword if attribute.kw_only else positional).append(text)
+    return "(" + ", ".join(positional + (["*", *keyword] if keyword else [])) + ")", ret
+
+
 def setup(app: Any) -> dict:
     app.connect("autodoc-process-signature", wire_model_signature)
+    app.connect("autodoc-process-signature", attrs_signature)
     app.add_directive("wire-fields", WireFieldsDirective)
     app.add_directive("wire-versions", WireVersionsDirective)
     app.add_directive("wire-enum", WireEnumDirective)
