@@ -134,6 +134,7 @@ class ConsumerCounters:
         self.requeued = 0
         self.handler_errors = 0
         self.redelivered = 0
+        self.per_meter_copies = 0
         self.rejected: collections.Counter[str] = collections.Counter()
         self.generations: collections.Counter[str] = collections.Counter()
         self.unknown_keys: collections.Counter[str] = collections.Counter()
@@ -414,7 +415,11 @@ class UnclaimedEndpoint:
 
     oslo.messaging acknowledges a message no endpoint takes and says nothing;
     this endpoint counts such messages (``unclaimed`` by event type) and
-    dead-letters them whole, so nothing leaves the bus unseen.
+    dead-letters them whole, so nothing leaves the bus unseen. The one
+    exception is Ceilometer's per-meter copies (``per_meter_topic=1`` sends
+    every sample a second time with event type ``metering.<counter_name>``)
+    beside an endpoint that takes the full ``metering`` batches: those are
+    duplicates by design, counted as ``per_meter_copies`` and acknowledged.
     """
 
     def __init__(self, endpoints: Sequence[CompatEndpoint], batch: bool) -> None:
@@ -423,6 +428,10 @@ class UnclaimedEndpoint:
         self.policy = self.endpoints[0].policy
         for priority in {e.route.priority for e in self.endpoints}:
             setattr(self, priority, self._on_batch if batch else self._on_notification)
+        self._full_batches = {e.route.event_type for e in self.endpoints if e.model is Sample}
+
+    def _is_per_meter_copy(self, event_type: str | None) -> bool:
+        return event_type is not None and any(event_type.startswith(f"{full}.") for full in self._full_batches)
 
     def _on_notification(self, ctxt: Any, publisher_id: Any, event_type: Any, payload: Any, metadata: Any) -> Any:
         self._on_batch([{"ctxt": ctxt, "publisher_id": publisher_id, "event_type": event_type,
@@ -434,6 +443,9 @@ class UnclaimedEndpoint:
             if any(e.claims(message) for e in self.endpoints):
                 continue
             delivery = _delivery(message["ctxt"], message["publisher_id"], message["event_type"], message["metadata"])
+            if self._is_per_meter_copy(delivery.event_type):
+                self.counters.add(per_meter_copies=1)
+                continue
             self.counters.count("unclaimed", [str(delivery.event_type)])
             dead = DeadLetter("unclaimed", f"no endpoint for event type {delivery.event_type!r}", message["payload"],
                               delivery.event_type, delivery.publisher_id, delivery.message_id, 1)

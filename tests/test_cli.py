@@ -67,3 +67,15 @@ def test_missing_file_and_usage_errors():
     assert run("decode", "/nonexistent/file.json").returncode == 2
     assert run("decode").returncode == 2
     assert run().returncode == 2
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps([corpus_json("sample-2026.1-signed-not-so-secret.json")] * 2000))
+    proc = subprocess.Popen([sys.executable, "-m", "ceilocompat", "decode", "--json", str(many)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # like ``| head -1``: far more output than a pipe holds is still to come
+    _, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()[-2000:]
+    assert proc.returncode == 0

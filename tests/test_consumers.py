@@ -290,3 +290,15 @@ def test_any_message_is_handled_or_dead_lettered_never_raised_never_lost(payload
     assert endpoint.sample({}, publisher, event_type, payload, metadata) == "handled"
     assert len(handler.items) + len(dead) == _item_count(payload)
     assert all(d.reason == "decode" for d in dead)
+
+
+def test_per_meter_copies_are_counted_not_dead_lettered():
+    bus = transport()
+    handler, dead = Collect(), []
+    endpoint = CompatEndpoint(routing.SAMPLE_ROUTE, handler, policy=ConsumerPolicy(dead_letter=dead.append))
+    with listening(bus, [endpoint]):
+        Publisher(bus, routing.SAMPLE_ROUTE, "p").publish([sample(1)])
+        Publisher(bus, routing.per_meter_route("cpu"), "p").publish([sample(1)])
+        wait_until(lambda: handler.items and endpoint.counters.per_meter_copies == 1, what="batch and copy")
+    assert len(handler.items) == 1 and dead == []
+    bus.cleanup()

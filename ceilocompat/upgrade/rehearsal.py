@@ -16,6 +16,7 @@ delivery removed by message id.
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import threading
 import time
@@ -222,6 +223,23 @@ class Bus:
             conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
         return transport
 
+    def amqp_url(self) -> str:
+        """The first broker of the transport URL as a kombu ``amqp://`` URL, vhost kept.
+
+        >>> Bus("rabbit://u:p@h1:5672,u:p@h2:5672/ceilo%2Fmeter", "x").amqp_url()
+        'amqp://u:p@h1:5672/ceilo%2Fmeter'
+        """
+        import urllib.parse
+
+        import oslo_messaging
+        from oslo_config import cfg
+
+        parsed = oslo_messaging.TransportURL.parse(cfg.ConfigOpts(), self.url)
+        host = parsed.hosts[0]
+        quote = functools.partial(urllib.parse.quote, safe="")
+        credentials = f"{quote(host.username or 'guest')}:{quote(host.password or 'guest')}@"
+        return f"amqp://{credentials}{host.hostname}:{host.port or 5672}/{quote(parsed.virtual_host or '')}"
+
     @property
     def is_rabbit(self) -> bool:
         return self.url.startswith(("rabbit://", "kombu://", "amqp://"))
@@ -230,10 +248,7 @@ class Bus:
         """Delete this rehearsal's queues and exchange from a broker."""
         if not self.is_rabbit:
             return
-        import kombu
-
-        first_host = self.url.split("://", 1)[1].split(",")[0]
-        with kombu.Connection(f"amqp://{first_host.rstrip('/')}/", connect_timeout=10) as connection:
+        with kombu.Connection(self.amqp_url(), connect_timeout=10) as connection:
             channel = connection.channel()
             for name in self.queues():
                 channel.queue_delete(name)
