@@ -248,6 +248,8 @@ class Bus:
         """Delete this rehearsal's queues and exchange from a broker."""
         if not self.is_rabbit:
             return
+        import kombu
+
         with kombu.Connection(self.amqp_url(), connect_timeout=10) as connection:
             channel = connection.channel()
             for name in self.queues():
