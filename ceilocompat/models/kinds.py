@@ -37,6 +37,10 @@ class Kind:
     :param encode: ``encode(decoded) -> wire value`` for models built in Python.
     :param accept: ``accept(value, path)`` checks a value given in Python
         (constructor, assignment); defaults to *convert*.
+    :param coercions: ``(exact class, builtin)`` pairs where *convert* gives
+        ``builtin(value)`` (an int volume becomes ``float(value)``); the
+        generated decoder calls the builtin inline and falls back to
+        *convert* if it raises.
     """
 
     name: str
@@ -44,6 +48,7 @@ class Kind:
     convert: Callable[[Any, str], Any]
     encode: Callable[[Any], Any] = lambda value: value
     accept: Callable[[Any, str], Any] = attrs.field(default=None)
+    coercions: tuple[tuple[type, Callable[[Any], Any]], ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if self.accept is None:
@@ -123,8 +128,12 @@ def _same_number(a: Any, b: Any) -> bool:
 STRING = Kind("string", (str,), _string)
 OPTIONAL_STRING = Kind("string|null", (str, NoneType), _optional_string)
 TIMESTAMP = Kind("timestamp-string", (str,), _timestamp)
-VOLUME = Kind("number|numeric-string|null", (float,), _volume, accept=_keep_numbers(_volume))
-OPTIONAL_NUMBER = Kind("number|null", (float, NoneType), _optional_number, accept=_keep_numbers(_optional_number))
+VOLUME = Kind(
+    "number|numeric-string|null", (float,), _volume, accept=_keep_numbers(_volume), coercions=((int, float),)
+)
+OPTIONAL_NUMBER = Kind(
+    "number|null", (float, NoneType), _optional_number, accept=_keep_numbers(_optional_number), coercions=((int, float),)
+)
 MAPPING = Kind("object|null", (dict,), _mapping)
 
 

@@ -28,6 +28,7 @@ from ceilocompat.releases import series_number
 from ceilocompat.signing import compute_signature
 
 SIGNATURE_KEY = "message_signature"
+NoneType = type(None)
 
 
 @attrs.frozen
@@ -228,7 +229,16 @@ def _as_mapping(data: Any) -> Mapping:
 def _generate_decoder(
     schema: ModelSchema, fields: Sequence[WireField], decoded_at: str | None
 ) -> Callable[[Any], Any]:
-    """Write and compile the decoder for one version view of a model."""
+    """Write and compile the decoder for one version view of a model.
+
+    Per known key: one lookup, one exact class test, one slot store; missing
+    keys, coercions and conversions take a branch that a value of a fast
+    class never enters. Keys the model does not know are never touched.
+
+    A plain dict is read with ``d[key]`` for required keys, which is cheaper
+    than ``get``; a missing one raises KeyError and the same dict is read
+    again by the mapping reader, which names the missing field.
+    """
     namespace: dict[str, Any] = {
         "_new": object.__new__,
         "_cls": schema.model,
@@ -237,32 +247,36 @@ def _generate_decoder(
         "DecodeError": DecodeError,
     }
     known = {f.key for f in fields}
-    lines = [
-        "def from_wire(d):",
-        "    if d.__class__ is not dict:",
-        "        d = _as_mapping(d)",
-        "    get = d.get",
-        "    self = _new(_cls)",
+    tail = [
+        f"self.{f.key} = {_default_expression(namespace, 1000 + i, f.spec)}"
+        for i, f in enumerate(schema.fields)
+        if f.key not in known
     ]
-    for i, f in enumerate(fields):
-        spec = f.spec
-        namespace[f"_convert{i}"] = spec.kind.convert
-        lines.append(f"    v = get({f.key!r}, NOTHING)")
-        lines.append("    if v is NOTHING:")
-        if spec.required:
-            lines.append(f"        raise DecodeError({f.key!r}, NOTHING, 'required field is missing')")
-        else:
-            lines.append(f"        v = {_default_expression(namespace, i, spec)}")
-        lines.append(f"    elif {_slow_path_test(namespace, i, spec.kind)}:")
-        lines.append(f"        v = _convert{i}(v, {f.key!r})")
-        lines.append(f"    self.{f.key} = v")
-    for i, f in enumerate(schema.fields):
-        if f.key not in known:
-            lines.append(f"    self.{f.key} = {_default_expression(namespace, 1000 + i, f.spec)}")
-    lines.append("    self._wire = d")
-    lines.append(f"    self._decoded_at = {decoded_at!r}")
-    lines.append("    return self")
-    source = "\n".join(lines) + "\n"
+    tail += ["self._wire = d", f"self._decoded_at = {decoded_at!r}", "return self"]
+
+    def body(required_by_index: bool) -> list[str]:
+        lines = ["self = _new(_cls)"]
+        for i, f in enumerate(fields):
+            lines.extend(_field_decoder_lines(namespace, i, f, required_by_index))
+        return lines + tail
+
+    source = "\n".join(
+        [
+            "def from_wire(d):",
+            "    if d.__class__ is dict:",
+            "        try:",
+            *(" " * 12 + line for line in body(required_by_index=True)),
+            "        except KeyError:",
+            "            pass",
+            "    return from_mapping(d)",
+            "",
+            "def from_mapping(d):",
+            "    if d.__class__ is not dict:",
+            "        d = _as_mapping(d)",
+            *(" " * 4 + line for line in body(required_by_index=False)),
+            "",
+        ]
+    )
     code = compile(source, f"<ceilocompat {schema.name} decoder>", "exec")
     exec(code, namespace)
     decoder = namespace["from_wire"]
@@ -272,6 +286,47 @@ def _generate_decoder(
     )
     decoder.__source__ = source
     return decoder
+
+
+def _field_decoder_lines(namespace: dict, i: int, f: WireField, required_by_index: bool) -> list[str]:
+    """Source lines that read, check and store one field into ``self``.
+
+    With *required_by_index* a required key is read with ``d[key]`` (a
+    missing one raises KeyError); otherwise every key is read with ``get``.
+    """
+    spec, kind, key = f.spec, f.spec.kind, f.key
+    namespace[f"_convert{i}"] = kind.convert
+    # A missing key reads as None when None is both its default and a fast value.
+    missing_is_none = not spec.required and spec.default_factory is None and spec.default is None
+    missing_is_none = missing_is_none and NoneType in kind.fast_classes
+    if spec.required and required_by_index:
+        read, reads_nothing = f"d[{key!r}]", False
+    elif missing_is_none:
+        read, reads_nothing = f"d.get({key!r})", False
+    else:
+        read, reads_nothing = f"d.get({key!r}, NOTHING)", True
+    lines = [f"v = {read}", f"if {_slow_path_test(namespace, i, kind)}:"]
+    branches = []
+    if reads_nothing:
+        if spec.required:
+            branches.append(("v is NOTHING", [f"raise DecodeError({key!r}, NOTHING, 'required field is missing')"]))
+        else:
+            branches.append(("v is NOTHING", [f"v = {_default_expression(namespace, i, spec)}"]))
+    for j, (cls, builtin) in enumerate(kind.coercions):
+        namespace[f"_class{i}_{j}"], namespace[f"_coerce{i}_{j}"] = cls, builtin
+        coerce = ["try:", f"    v = _coerce{i}_{j}(v)", "except Exception:", f"    v = _convert{i}(v, {key!r})"]
+        branches.append((f"type(v) is _class{i}_{j}", coerce))
+    convert = [f"v = _convert{i}(v, {key!r})"]
+    for n, (test, block) in enumerate(branches):
+        lines.append(f"    {'if' if n == 0 else 'elif'} {test}:")
+        lines.extend(" " * 8 + line for line in block)
+    if branches:
+        lines.append("    else:")
+        lines.extend(" " * 8 + line for line in convert)
+    else:
+        lines.extend(" " * 4 + line for line in convert)
+    lines.append(f"self.{key} = v")
+    return lines
 
 
 def _default_expression(namespace: dict, i: int, spec: FieldSpec) -> str:
@@ -285,12 +340,18 @@ def _default_expression(namespace: dict, i: int, spec: FieldSpec) -> str:
 
 
 def _slow_path_test(namespace: dict, i: int, kind: Kind) -> str:
-    classes = kind.fast_classes
+    """True for a value that is not of one of the kind's fast classes."""
+    classes = [cls for cls in kind.fast_classes if cls is not NoneType]
+    tests = []
     if len(classes) == 1:
         namespace[f"_fast{i}"] = classes[0]
-        return f"v.__class__ is not _fast{i}"
-    namespace[f"_fast{i}"] = frozenset(classes)
-    return f"v.__class__ not in _fast{i}"
+        tests.append(f"type(v) is not _fast{i}")
+    elif classes:
+        namespace[f"_fast{i}"] = frozenset(classes)
+        tests.append(f"type(v) not in _fast{i}")
+    if NoneType in kind.fast_classes:
+        tests.append("v is not None")
+    return " and ".join(tests) or "True"
 
 
 # --- encoding ----------------------------------------------------------------

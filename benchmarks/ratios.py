@@ -1,0 +1,229 @@
+"""The ratio check CI runs: the hot path against its peers, in one run.
+
+``python -m benchmarks.ratios`` (add ``--quick`` in CI) times every case of
+:mod:`benchmarks.cases`, prints the table and the target ratios, and exits
+non-zero when a ratio misses its target by more than the noise margin.
+
+Made for a noisy, shared two-core machine: only ratios between cases timed
+in the same run are judged, never absolute times; every round runs all cases
+in a new random order, so that a slow spell hits peers alike; each case keeps
+the minimum over its rounds; and a ratio that misses is measured again, on
+its own two cases with twice the rounds, before it fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import sys
+import time
+from typing import Callable, Iterable
+
+import attrs
+
+from benchmarks.cases import Case, cases
+
+#: A ratio fails only when it misses its target by more than this fraction.
+NOISE_MARGIN = 0.10
+
+
+@attrs.frozen
+class Ratio:
+    """``time(slower) / time(faster)`` and what it must be.
+
+    :param at_most: the ratio must not exceed this (the case must be at most
+        this many times slower).
+    :param at_least: the ratio must reach this (the peer must be at least this
+        many times slower).
+    """
+
+    label: str
+    slower: str
+    faster: str
+    at_most: float | None = None
+    at_least: float | None = None
+
+    @property
+    def target(self) -> str:
+        if self.at_most is not None:
+            return f"<= {self.at_most:.2f}"
+        if self.at_least is not None:
+            return f">= {self.at_least:.2f}"
+        return ""
+
+    def verdict(self, value: float) -> str:
+        """``ok``; ``near`` (missed by less than the noise margin, passes);
+        ``FAIL``; or ``""`` for a ratio shown for information."""
+        if self.at_most is not None:
+            met, tolerated = value <= self.at_most, value <= self.at_most * (1 + NOISE_MARGIN)
+        elif self.at_least is not None:
+            met, tolerated = value >= self.at_least, value >= self.at_least / (1 + NOISE_MARGIN)
+        else:
+            return ""
+        return "ok" if met else "near" if tolerated else "FAIL"
+
+
+RATIOS = (
+    Ratio("Sample.from_wire / msgspec.convert", "from_wire", "msgspec_convert", at_most=1.5),
+    Ratio("from_wire, 100 unknown keys / none", "from_wire_plus_100", "from_wire", at_most=1.10),
+    Ratio("ceilometer verify / ours, sample", "ceilometer_verify_sample", "verify_sample", at_least=2.5),
+    Ratio("ceilometer verify / ours, event 10 traits", "ceilometer_verify_event", "verify_event", at_least=2.5),
+    Ratio("ceilometer verify / ours, event 16 traits", "ceilometer_verify_event_16", "verify_event_16", at_least=2.5),
+    Ratio("oslo.versionedobjects / Sample.from_wire", "ovo_from_primitive", "from_wire", at_least=20),
+    Ratio("from_wire, 5 unknown keys / none", "from_wire_plus_5", "from_wire"),
+    Ratio("from_wire, 20 unknown keys / none", "from_wire_plus_20", "from_wire"),
+    Ratio("from_wire, Kilo keys / today's", "from_wire_kilo", "from_wire"),
+    Ratio("msgspec.convert, 100 unknown keys / none", "msgspec_convert_plus_100", "msgspec_convert"),
+    Ratio("JSON bytes: ours / msgspec.json", "json_to_sample", "msgspec_json"),
+    Ratio("JSON bytes: ours / json.loads alone", "json_to_sample", "json_loads"),
+    Ratio("msgpack bytes: ours / msgspec.msgpack", "msgpack_to_sample", "msgspec_msgpack"),
+    Ratio("msgpack bytes: ours / msgpack.unpackb alone", "msgpack_to_sample", "msgpack_unpackb"),
+    Ratio("RabbitMQ body: ours / msgspec", "envelope_to_samples", "msgspec_envelope"),
+    Ratio("RabbitMQ body: ours / json.loads alone", "envelope_to_samples", "json_envelope"),
+    Ratio("batch of 50: ours / msgspec.convert", "batch_of_50", "msgspec_batch_of_50"),
+    Ratio("Event, 10 traits: ours / msgspec.convert", "event_from_wire", "msgspec_event"),
+    Ratio("ceilometer compute / ours, sample", "ceilometer_compute_sample", "compute_sample"),
+)
+
+MODES = {
+    # rounds per case, seconds per round
+    "quick": (120, 0.005),
+    "full": (300, 0.01),
+}
+
+
+def time_round(case: Case, passes: int) -> float:
+    """Seconds per call over *passes* passes through the case's input pool."""
+    run = case.run
+    inputs = case.inputs
+    start = time.perf_counter()
+    for _ in range(passes):
+        for item in inputs:
+            run(item)
+    return (time.perf_counter() - start) / (passes * len(inputs))
+
+
+def measure(selected: Iterable[Case], rounds: int, round_seconds: float, seed: int = 0) -> dict[str, float]:
+    """The best seconds per call of each case, rounds interleaved in random order."""
+    selected = list(selected)
+    passes = {}
+    for case in selected:
+        time_round(case, 1)  # warm up: plans, caches, lazy imports
+        per_call = time_round(case, 1)
+        passes[case.name] = max(1, round(round_seconds / (per_call * len(case.inputs))))
+    best = {case.name: float("inf") for case in selected}
+    shuffle = random.Random(seed).shuffle
+    for _ in range(rounds):
+        shuffle(selected)
+        for case in selected:
+            best[case.name] = min(best[case.name], time_round(case, passes[case.name]))
+    return best
+
+
+def check_results_agree() -> None:
+    """Each verify case must give Ceilometer's answer: True for every input."""
+    all_cases = cases()
+    for ratio in RATIOS:
+        if "verify" in ratio.slower:
+            for name in (ratio.slower, ratio.faster):
+                case = all_cases[name]
+                if not all(case.run(item) is True for item in case.inputs):
+                    raise SystemExit(f"{name}: a signed input did not verify; the comparison would be meaningless")
+
+
+def machine() -> str:
+    """nproc, CPU model and Python version, for the record."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {platform.system()}"
+
+
+def versions() -> str:
+    from importlib.metadata import version
+
+    names = ("ceilocompat", "msgspec", "ceilometer", "oslo.versionedobjects", "msgpack")
+    return ", ".join(f"{name} {version(name)}" for name in names)
+
+
+def rst_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """A reStructuredText simple table."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    rule = "  ".join("=" * width for width in widths)
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths)).rstrip()
+
+    return "\n".join([rule, line(header), rule, *map(line, rows), rule])
+
+
+def case_table(best: dict[str, float]) -> str:
+    rows = []
+    for case in cases().values():
+        if case.name in best:
+            per_sample = best[case.name] / case.items
+            rows.append((case.group, case.name, case.doc, f"{best[case.name] * 1e6:.2f}", f"{per_sample * 1e6:.2f}"))
+    return rst_table(("group", "case", "what", "us/call", "us/sample"), rows)
+
+
+def ratio_value(ratio: Ratio, best: dict[str, float]) -> float:
+    return best[ratio.slower] / best[ratio.faster]
+
+
+def ratio_table(best: dict[str, float]) -> str:
+    rows = []
+    for ratio in RATIOS:
+        value = ratio_value(ratio, best)
+        rows.append((ratio.label, f"{value:.2f}", ratio.target, ratio.verdict(value)))
+    return rst_table(("ratio (time / time)", "value", "target", "verdict"), rows)
+
+
+def confirm_failures(best: dict[str, float], rounds: int, round_seconds: float) -> dict[str, float]:
+    """Measure each failing ratio again on its own; later figures replace the first."""
+    confirmed = dict(best)
+    all_cases = cases()
+    for ratio in RATIOS:
+        if ratio.verdict(ratio_value(ratio, confirmed)) == "FAIL":
+            pair = [all_cases[ratio.slower], all_cases[ratio.faster]]
+            confirmed.update(measure(pair, rounds * 2, round_seconds, seed=1))
+    return confirmed
+
+
+def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ratios", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (CI; well under a minute)")
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    rounds, round_seconds = MODES[mode]
+    check_results_agree()
+    started = time.perf_counter()
+    best = measure(cases().values(), rounds, round_seconds)
+    first_failures = [r.label for r in RATIOS if r.verdict(ratio_value(r, best)) == "FAIL"]
+    if first_failures:
+        best = confirm_failures(best, rounds, round_seconds)
+    elapsed = time.perf_counter() - started
+    out(f"machine: {machine()}")
+    out(f"versions: {versions()}")
+    out(f"mode: {mode}, {rounds} interleaved rounds of about {round_seconds * 1000:.0f} ms per case, best round kept")
+    out("")
+    out(case_table(best))
+    out("")
+    out(ratio_table(best))
+    out("")
+    if first_failures:
+        out(f"measured again before judging: {', '.join(first_failures)}")
+    failures = [r for r in RATIOS if r.verdict(ratio_value(r, best)) == "FAIL"]
+    out(f"noise margin {NOISE_MARGIN:.0%}; {len(failures)} ratio(s) missed their target; took {elapsed:.0f} s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
