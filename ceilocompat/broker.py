@@ -213,6 +213,16 @@ def _descendants(root: int) -> list[tuple[int, str]]:
     return found
 
 
+def _signal_alive(tree: list[tuple[int, str]], signum: int) -> None:
+    """Send *signum* to each process of *tree* that is still the one recorded."""
+    for pid, start in tree:
+        if _alive(pid, start):
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+
 def _alive(pid: int, start: str) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -326,24 +336,14 @@ class RabbitMQBroker:
                 except ProcessLookupError:
                     pass
             else:
-                for pid, start in tree:
-                    if _alive(pid, start):
-                        try:
-                            os.kill(pid, signal.SIGTERM)
-                        except ProcessLookupError:
-                            pass
+                _signal_alive(tree, signal.SIGTERM)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 if server.poll() is not None and not any(_alive(p, s) for p, s in tree):
                     break
                 time.sleep(0.1)
             # Whatever survived (the VM's helpers run in their own sessions).
-            for pid, start in tree:
-                if _alive(pid, start):
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+            _signal_alive(tree, signal.SIGKILL)
             if server.poll() is None:
                 try:
                     os.killpg(server.pid, signal.SIGKILL)
