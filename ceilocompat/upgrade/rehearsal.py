@@ -16,8 +16,14 @@ delivery removed by message id.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import functools
 import itertools
+import multiprocessing
+import os
+import pathlib
+import signal
+import tempfile
 import threading
 import time
 import uuid
@@ -25,15 +31,10 @@ from typing import Any, Callable, Iterable
 
 import attrs
 
-import dataclasses
-import multiprocessing
-import os
-import pathlib
-import signal
-import tempfile
-
 from ceilocompat.consumers import CompatEndpoint, ConsumerPolicy, DeadLetter, compat_listener
+from ceilocompat.errors import DecodeError
 from ceilocompat.models import Event, Sample, Trait
+from ceilocompat.payload import payload_items
 from ceilocompat.publisher import Publisher
 from ceilocompat.routing import EVENT_ROUTE, POLLING_ROUTE, SAMPLE_ROUTE, Route, notification_transport
 from ceilocompat.signing import DEFAULT_SECRET
@@ -259,11 +260,11 @@ class Bus:
 
 def _ids_in(payload: Any) -> list[str]:
     """Message ids of the wire dicts in a payload, whatever its shape."""
-    if isinstance(payload, dict):
-        payload = payload.get("samples", [payload])
-    if not isinstance(payload, list):
+    try:
+        items, _prefix = payload_items(payload)
+    except DecodeError:
         return []
-    return [item["message_id"] for item in payload if isinstance(item, dict) and isinstance(item.get("message_id"), str)]
+    return [item["message_id"] for item in items if isinstance(item, dict) and isinstance(item.get("message_id"), str)]
 
 
 class _Member:
@@ -327,7 +328,7 @@ class _Member:
 
     def _dead(self, dead: DeadLetter) -> None:
         kind = "event" if dead.event_type == self.rehearsal.bus.events.event_type else "sample"
-        ids = _ids_in(dead.raw if isinstance(dead.raw, (list, dict)) else [])
+        ids = _ids_in(dead.raw)
         self.rehearsal.ledger.record_rejected(self.group, kind, ids)
         self.rehearsal.note(f"{self.service} ({self.generation}) rejected {len(ids) or 1} {kind}(s): {dead.detail}")
 
