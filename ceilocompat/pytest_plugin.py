@@ -19,49 +19,21 @@ oldest Ceilometer release still running, for the drop period.
 
 >>> checker = WireModelChecker(manifests=None)
 >>> from ceilocompat import Sample, Event
->>> from ceilocompat.manifest import PACKAGE_MANIFESTS
+>>> from ceilocompat.evolution.manifest import PACKAGE_MANIFESTS
 >>> checker.assert_compatible([Sample, Event], manifests=PACKAGE_MANIFESTS).ok
 True
 """
 
 from __future__ import annotations
 
-import pathlib
-from typing import Any, Iterable
-
-import attrs
 import pytest
 
-from ceilocompat.checker import Report, assert_compatible, check, write_new_manifests
+from ceilocompat.evolution.checker import WireModelChecker
+
+__all__ = ["WireModelChecker", "wire_model_checker"]
 
 MANIFESTS_INI = "ceilocompat_manifests"
 OLDEST_RELEASE_INI = "ceilocompat_oldest_release"
-
-
-@attrs.frozen
-class WireModelChecker:
-    """The checker with this project's settings; ``manifests=`` overrides the directory."""
-
-    manifests: pathlib.Path | None
-    oldest_release: str | None = None
-
-    def directory(self, manifests: str | pathlib.Path | None) -> pathlib.Path:
-        chosen = manifests if manifests is not None else self.manifests
-        if chosen is None:
-            raise ValueError(f"no manifest directory: set {MANIFESTS_INI} in the pytest ini file or pass manifests=")
-        return pathlib.Path(chosen)
-
-    def check(self, models: Iterable[Any], manifests: str | pathlib.Path | None = None) -> Report:
-        """The :class:`~ceilocompat.checker.Report` for *models*."""
-        return check(models, self.directory(manifests), oldest_release=self.oldest_release)
-
-    def assert_compatible(self, models: Iterable[Any], manifests: str | pathlib.Path | None = None) -> Report:
-        """Fail, one line per violation, unless *models* only added to their manifests."""
-        return assert_compatible(models, self.directory(manifests), oldest_release=self.oldest_release)
-
-    def write_new_manifests(self, models: Iterable[Any], manifests: str | pathlib.Path | None = None) -> list:
-        """Write the manifests of new model versions (see :func:`~ceilocompat.checker.write_new_manifests`)."""
-        return write_new_manifests(models, self.directory(manifests), oldest_release=self.oldest_release)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 from oslo_config import cfg
 
 from ceilocompat import routing
-from ceilocompat.consumers import compat_listener
+from ceilocompat import compat_listener
 
 
 def transport(url: str = "fake://") -> Any:

@@ -13,7 +13,7 @@ import pathlib
 
 import pytest
 
-from rabbitmq_broker import rabbitmq  # noqa: F401  (the session-scoped fixture)
+from ceilocompat.testing.fixtures import rabbitmq  # noqa: F401  (the session-scoped fixture)
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = pathlib.Path(os.environ.get("CEILOCOMPAT_CORPUS", REPO.parent / "shared" / "corpus"))

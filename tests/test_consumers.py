@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 import ceilocompat as cc
 from ceilocompat import routing
-from ceilocompat.consumers import (
+from ceilocompat._consumers import (
     CompatBatchEndpoint, CompatEndpoint, ConsumerCounters, ConsumerPolicy, DeadLetterPublisher, OnBadInput,
     ShadowDecode, Signatures, compat_listener,
 )
-from ceilocompat.publisher import Publisher, Relay
+from ceilocompat import Publisher, Relay
 from bus import listening, transport, wait_until
 from conftest import corpus_json
 

@@ -9,8 +9,8 @@ import pytest
 
 import ceilocompat as cc
 from ceilocompat import routing
-from ceilocompat.consumers import CompatEndpoint, ConsumerPolicy, DeadLetterPublisher, OnBadInput
-from ceilocompat.publisher import Publisher, Relay
+from ceilocompat import CompatEndpoint, ConsumerPolicy, DeadLetterPublisher, OnBadInput
+from ceilocompat import Publisher, Relay
 from bus import listening, transport, wait_until
 
 pytestmark = pytest.mark.rabbitmq

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import ceilocompat as cc
-from ceilocompat.envelope import unwrap
-from ceilocompat.payload import documents, events_from_payload, samples_from_payload
+from ceilocompat import unwrap
+from ceilocompat import documents, events_from_payload, samples_from_payload
 from conftest import CORPUS, corpus_json
 
 SIGNED = [

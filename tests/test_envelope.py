@@ -8,8 +8,8 @@ import msgpack
 import pytest
 
 import ceilocompat as cc
-from ceilocompat.envelope import frame, loads, unwrap, wrap
-from ceilocompat.payload import documents, samples_from_payload
+from ceilocompat import frame, loads, unwrap, wrap
+from ceilocompat import documents, samples_from_payload
 from conftest import corpus_json, corpus_path
 
 

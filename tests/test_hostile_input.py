@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ceilocompat as cc
-from ceilocompat.envelope import loads, unwrap
-from ceilocompat.payload import decode_batch, samples_from_payload
+from ceilocompat import loads, unwrap
+from ceilocompat import decode_batch, samples_from_payload
 
 MINIMAL = {
     "counter_name": "cpu", "counter_type": "gauge", "counter_unit": "%", "counter_volume": 1,
@@ -62,7 +62,7 @@ def test_any_json_values_in_known_keys_decode_or_raise_decode_error(overrides):
 @settings(max_examples=200)
 @given(json_values)
 def test_any_payload_container_is_handled(payload):
-    batch = decode_batch(payload)
+    batch = decode_batch(payload, cc.Sample)
     assert all(isinstance(r.error, cc.DecodeError) for r in batch.rejected)
     try:
         samples_from_payload(payload)
@@ -173,7 +173,7 @@ def test_broken_envelopes_are_decode_errors(body):
 
 def test_error_paths_locate_the_bad_item_in_a_batch():
     good = dict(MINIMAL)
-    batch = decode_batch({"samples": [good] * 49 + [{**MINIMAL, "counter_volume": "x"}]})
+    batch = decode_batch({"samples": [good] * 49 + [{**MINIMAL, "counter_volume": "x"}]}, cc.Sample)
     assert len(batch.items) == 49
     assert batch.rejected[0].index == 49
     assert batch.rejected[0].error.path == "samples[49].counter_volume"

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ceilocompat as cc
-from ceilocompat.payload import decode_batch, samples_from_payload
+from ceilocompat import decode_batch, samples_from_payload
 
 pytestmark = pytest.mark.interop
 
@@ -166,5 +166,5 @@ def test_batch_of_fifty_without_user_and_project_names_decodes_whole(ceilometer_
         batch.append(message)
     samples = samples_from_payload({"samples": batch})
     assert [s.counter_volume for s in samples] == [float(i) for i in range(50)]
-    assert not decode_batch({"samples": batch}).rejected
+    assert not decode_batch({"samples": batch}, cc.Sample).rejected
     assert all(cc.verify_signature(s.to_wire(), "s") for s in samples)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ceilocompat import releases, routing
+from ceilocompat import partitioning, releases
 from ceilocompat.releases import Release, has_passed, parse_release, series_number
-from ceilocompat.upgrade import releases as upgrade_releases
 
 
 @pytest.mark.parametrize("text,key", [
@@ -43,14 +42,14 @@ def test_releases_order_by_major_minor_patch():
                                  "2023", "2023.3", "9..0", "9.0.", "foo-bar"])
 def test_non_releases_are_refused_with_one_message(bad):
     message = f"{bad!r} is not a Ceilometer release (write it like '9.0.0', '2023.1' or 'pike')"
-    for read in (parse_release, series_number, routing.partition_scheme):
+    for read in (parse_release, series_number, partitioning.partition_scheme):
         with pytest.raises(ValueError) as caught:
             read(bad)
         assert str(caught.value) == message
 
 
 def test_a_release_is_a_string():
-    for read in (parse_release, routing.partition_scheme):
+    for read in (parse_release, partitioning.partition_scheme):
         with pytest.raises(TypeError, match="a release must be a string, not int"):
             read(9)  # type: ignore[arg-type]
     assert series_number(2024.1) == 22  # a YAML number reads as its text  # type: ignore[arg-type]
@@ -61,5 +60,11 @@ def test_has_passed_compares_series_only():
     assert has_passed("2024.1", "2024.2") and not has_passed("2024.1", "22.9.9") and not has_passed("zed", None)
 
 
-def test_the_upgrade_package_reexports_the_one_parser():
-    assert upgrade_releases.parse_release is parse_release and upgrade_releases.Release is Release
+def test_there_is_one_release_parser():
+    import ceilocompat
+
+    holders = [name for name, module in sorted(vars(__import__("sys")).get("modules").items())
+               if name.startswith("ceilocompat") and getattr(module, "parse_release", None) is parse_release
+               and getattr(module, "__all__", None) and "parse_release" in module.__all__]
+    assert holders == ["ceilocompat.releases"], "parse_release is exported from one module only"
+    assert Release is releases.Release and ceilocompat

@@ -3,18 +3,18 @@
 The rolling-upgrades spec names five services (database, collector,
 notification agent, polling agent, api) and two upgrade paths, *full* (stop
 every old instance of a service, then start the new release) and *partial*
-(start the new release alongside the old one). This module holds them as
-data: :data:`SERVICES`, :data:`PATHS` (each an :class:`UpgradePath` of
-:class:`Step` objects with preconditions, the spec's conditions and what to
-verify afterwards) and :data:`RULES`, the conditions an inventory of
-running services is checked against (:mod:`ceilocompat.upgrade.inventory`).
-Nothing here runs anything; printing, checking and rehearsing a plan all
-read the same data.
+(start the new release alongside the old one). This module holds the paths
+as data: :data:`PATHS`, each an :class:`UpgradePath` of :class:`Step`
+objects with preconditions, the spec's conditions (each naming the
+:class:`~ceilocompat.upgrade.rules.Rule` that checks it) and what to verify
+afterwards; :func:`check_inventory` checks an inventory of running services
+against a path's rules. Printing, checking and rehearsing a plan all read
+the same data.
 
 >>> [step.service.name for step in PATHS["full"].steps]
 ['database', 'collector', 'notification-agent', 'polling-agent', 'api']
 >>> step = PATHS["partial"].step_for("notification-agent")
->>> step.action.value, [c.rule for c in step.conditions]
+>>> step.action.value, [c.rule.id for c in step.conditions]
 ('add-alongside', ['notification-pipeline-mismatch', 'partition-queues', 'unpinned-producer', 'strict-consumer'])
 """
 
@@ -24,114 +24,22 @@ import dataclasses
 import enum
 from typing import Any
 
-from ceilocompat.routing import EVENT_ROUTE, POLLING_ROUTE, SAMPLE_ROUTE, Route
+from ceilocompat.routing import EVENT_ROUTE, POLLING_ROUTE, SAMPLE_ROUTE
+from ceilocompat.upgrade import rules
+from ceilocompat.upgrade.inventory import Inventory
+from ceilocompat.upgrade.rules import RULES, Rule, RuleViolation
+from ceilocompat.upgrade.services import API, COLLECTOR, DATABASE, NOTIFICATION_AGENT, POLLING_AGENT, Service, service_named
 
 __all__ = [
-    "API",
-    "COLLECTOR",
-    "DATABASE",
-    "NOTIFICATION_AGENT",
-    "POLLING_AGENT",
+    "PATHS",
     "Action",
     "Condition",
-    "PATHS",
-    "RULES",
-    "Rule",
-    "SERVICES",
-    "Service",
     "Step",
     "UpgradePath",
-    "consumers_of",
+    "check_inventory",
     "format_path",
     "path_as_dict",
-    "service_named",
 ]
-
-
-@dataclasses.dataclass(frozen=True)
-class Service:
-    """One of the spec's services and what it reads from and writes to the bus.
-
-    ``consumes`` and ``produces`` are :class:`~ceilocompat.routing.Route`
-    objects: a service consumes what another produces when they share a
-    route. ``aliases`` are other spellings accepted in inventories.
-
-    >>> service_named("ceilometer-agent-notification").title
-    'notification agent'
-    >>> [c.name for c in consumers_of(service_named("polling-agent"))]
-    ['notification-agent']
-    """
-
-    name: str
-    title: str
-    description: str
-    consumes: tuple[Route, ...] = ()
-    produces: tuple[Route, ...] = ()
-    aliases: tuple[str, ...] = ()
-
-
-DATABASE = Service(
-    "database", "database",
-    "Ceilometer's storage schema; upgraded in place with 'never remove, never alter, only add'.",
-    aliases=("db", "storage", "ceilometer-dbsync", "ceilometer-upgrade"),
-)
-COLLECTOR = Service(
-    "collector", "collector",
-    "Reads metering and event from the notification agents (Ceilometer's collector to 9.x; "
-    "today any consumer of those queues, often a third party).",
-    consumes=(SAMPLE_ROUTE, EVENT_ROUTE),
-    aliases=("ceilometer-collector",),
-)
-NOTIFICATION_AGENT = Service(
-    "notification-agent", "notification agent",
-    "Reads polling agents' samples and other services' notifications, runs the pipelines "
-    "and publishes samples and events.",
-    consumes=(POLLING_ROUTE,),
-    produces=(SAMPLE_ROUTE, EVENT_ROUTE),
-    aliases=("ceilometer-agent-notification", "notification"),
-)
-POLLING_AGENT = Service(
-    "polling-agent", "polling agent",
-    "Polls resources and sends the samples to the notification agents.",
-    produces=(POLLING_ROUTE,),
-    aliases=("ceilometer-polling", "ceilometer-agent-central", "ceilometer-agent-compute", "polling"),
-)
-API = Service(
-    "api", "api",
-    "Serves stored data over REST (deprecated in 8.0.0, removed in 10.0.0).",
-    aliases=("ceilometer-api",),
-)
-
-#: The spec's services, in the order it advises upgrading them.
-SERVICES: tuple[Service, ...] = (DATABASE, COLLECTOR, NOTIFICATION_AGENT, POLLING_AGENT, API)
-
-_BY_NAME = {spelling: s for s in SERVICES for spelling in (s.name, *s.aliases)}
-
-
-def _normal(name: str) -> str:
-    return "-".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
-
-
-def service_named(name: str) -> Service:
-    """The service called *name* (case, ``_``, ``-`` and spaces are alike).
-
-    >>> service_named("Notification_Agent") is NOTIFICATION_AGENT
-    True
-    >>> service_named("scheduler")
-    Traceback (most recent call last):
-    ...
-    KeyError: "unknown service 'scheduler' (known: database, collector, notification-agent, polling-agent, api)"
-    """
-    try:
-        return _BY_NAME[_normal(name)]
-    except KeyError:
-        known = ", ".join(s.name for s in SERVICES)
-        raise KeyError(f"unknown service {name!r} (known: {known})") from None
-
-
-def consumers_of(producer: Service) -> tuple[Service, ...]:
-    """The services that read a route *producer* writes."""
-    return tuple(s for s in SERVICES if set(s.consumes) & set(producer.produces))
 
 
 class Action(str, enum.Enum):
@@ -156,73 +64,11 @@ _ACTION_TEXT = {
 
 
 @dataclasses.dataclass(frozen=True)
-class Rule:
-    """A condition an inventory of running services must meet.
-
-    ``source`` says where the rule comes from: ``spec`` (the rolling-upgrades
-    spec itself), ``wire`` (what Ceilometer's history shows breaks) or
-    ``ceilocompat`` (this library's additive-only contract). A path checks
-    the rules its steps' conditions name (:attr:`UpgradePath.rules`).
-    """
-
-    id: str
-    title: str
-    source: str
-    fix: str
-
-
-_RULES = (
-    Rule("database-first", "the database is upgraded before every other service", "spec",
-         "Upgrade the database first; stop or roll back services already newer than it."),
-    Rule("notification-pipeline-mismatch",
-         "notification agents of different releases with workload partitioning run the same pipelines",
-         "spec",
-         "Load the old agents with the new pipeline configuration first, or disable workload "
-         "partitioning during the upgrade."),
-    Rule("partition-queues",
-         "notification agents with workload partitioning use queues the others read", "wire",
-         "Upgrade these notification agents with the full path (stop every old agent first): "
-         "10.0.0 renamed the partitioning queues and 7.0.0 began filtering them on publisher_id."),
-    Rule("polling-group-shared",
-         "a new polling agent with new pollsters is in its own partitioning group", "spec",
-         "Give the new agent its own partitioning_group_prefix and only the new pollsters until "
-         "every old agent is upgraded."),
-    Rule("polling-pollsters-overlap",
-         "a new polling agent in its own partitioning group polls only the new pollsters", "spec",
-         "Remove the old agents' pollsters from the new agent until every old agent is upgraded; "
-         "otherwise each is polled twice."),
-    Rule("unpinned-producer",
-         "producers send no keys the oldest consumer of their output does not know, unless pinned",
-         "ceilocompat",
-         "Upgrade the consumers first, or pin the producer to the consumers' model version."),
-    Rule("strict-consumer",
-         "no consumer that requires keys runs beside producers that do not send them", "wire",
-         "Upgrade or unpin the producers first, or use a consumer release that reads the keys with "
-         "defaults (for 21.x notification agents: 22.0.0 or later)."),
-    Rule("api-single-version", "only one version of the api runs at a time", "spec",
-         "Let the WSGI server run one api release: stop the old one before serving the new one."),
-    Rule("full-path-mixed-releases", "in the full path no service runs two releases at once", "spec",
-         "Stop every old instance of the service before starting the new release."),
-    Rule("full-path-order",
-         "in the full path collector, notification agent and polling agent are upgraded in that order",
-         "spec",
-         "Upgrade the earlier service of the path first."),
-)
-
-#: Every rule by id, in the order checks are reported.
-RULES: dict[str, Rule] = {r.id: r for r in _RULES}
-
-
-@dataclasses.dataclass(frozen=True)
 class Condition:
     """A condition the spec attaches to a step, and the rule that checks it."""
 
     text: str
-    rule: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.rule is not None and self.rule not in RULES:
-            raise ValueError(f"unknown rule {self.rule!r}")
+    rule: Rule | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,7 +118,7 @@ class UpgradePath:
         ['database-first', 'strict-consumer', 'full-path-mixed-releases', 'full-path-order']
         """
         named = {c.rule for step in self.steps for c in step.conditions}
-        return tuple(r for r in RULES.values() if r.id in named)
+        return tuple(r for r in RULES.values() if r in named)
 
 
 _MANTRA = "never remove, never alter, only add"
@@ -284,17 +130,17 @@ _DATABASE_STEP = Step(
         "A backup of the database exists.",
         "The new schema only adds tables, columns and keys: nothing is removed or altered.",
     ),
-    conditions=(Condition("The database is upgraded before any other service.", "database-first"),),
+    conditions=(Condition("The database is upgraded before any other service.", rules.DATABASE_FIRST),),
     checks=(
         "The schema migration finished without errors.",
         "Old services still write to and read from the database (no errors in their logs).",
     ),
 )
 
-_STOPPED_FIRST = Condition("No old instance runs once the new release has started.", "full-path-mixed-releases")
-_IN_ORDER = Condition("The services before it in this path are upgraded.", "full-path-order")
+_STOPPED_FIRST = Condition("No old instance runs once the new release has started.", rules.FULL_PATH_MIXED_RELEASES)
+_IN_ORDER = Condition("The services before it in this path are upgraded.", rules.FULL_PATH_ORDER)
 _NOT_STRICT = Condition("No agent that requires keys the polling agents do not send yet runs (21.x reads "
-                        "user_name and project_name strictly).", "strict-consumer")
+                        "user_name and project_name strictly).", rules.STRICT_CONSUMER)
 
 _FULL_STEPS = (
     _DATABASE_STEP,
@@ -371,11 +217,10 @@ _PARTIAL_STEPS = (
         preconditions=("The database is upgraded.",),
         conditions=(
             Condition("With workload_partitioning on, old and new agents have the same pipeline "
-                      "configuration (compare fingerprints).", "notification-pipeline-mismatch"),
+                      "configuration (compare fingerprints).", rules.NOTIFICATION_PIPELINE_MISMATCH),
             Condition("Agents with workload partitioning use queues the others read (not pre-10.0.0 "
-                      "with later, not 5.0.0-6.x with 7.0.0 or later).", "partition-queues"),
-            Condition("New agents send no keys the oldest collector does not know, unless pinned.",
-                      "unpinned-producer"),
+                      "with later, not 5.0.0-6.x with 7.0.0 or later).", rules.PARTITION_QUEUES),
+            Condition("New agents send no keys the oldest collector does not know, unless pinned.", rules.UNPINNED_PRODUCER),
             _NOT_STRICT,
         ),
         checks=(
@@ -393,12 +238,9 @@ _PARTIAL_STEPS = (
         "pollsters.",
         preconditions=("The database is upgraded.",),
         conditions=(
-            Condition("A new agent with new pollsters has its own partitioning_group_prefix.",
-                      "polling-group-shared"),
-            Condition("A new agent in its own partitioning group polls only the new pollsters.",
-                      "polling-pollsters-overlap"),
-            Condition("New agents send no keys the oldest notification agent does not know, unless pinned.",
-                      "unpinned-producer"),
+            Condition("A new agent with new pollsters has its own partitioning_group_prefix.", rules.POLLING_GROUP_SHARED),
+            Condition("A new agent in its own partitioning group polls only the new pollsters.", rules.POLLING_POLLSTERS_OVERLAP),
+            Condition("New agents send no keys the oldest notification agent does not know, unless pinned.", rules.UNPINNED_PRODUCER),
         ),
         checks=(
             "Samples of the old and the new pollsters arrive at the notification agents.",
@@ -411,7 +253,7 @@ _PARTIAL_STEPS = (
         API, Action.REPLACE,
         "The api is managed by WSGI, so only one version of it ever runs.",
         preconditions=("The database is upgraded.",),
-        conditions=(Condition("Only one api release runs at a time.", "api-single-version"),),
+        conditions=(Condition("Only one api release runs at a time.", rules.API_SINGLE_VERSION),),
         checks=("The api answers queries for data stored before and after the upgrade.",),
         any_time=True,
     ),
@@ -449,7 +291,7 @@ def path_as_dict(path: UpgradePath) -> dict[str, Any]:
                 "action": step.action.value,
                 "summary": step.summary,
                 "preconditions": list(step.preconditions),
-                "conditions": [{"text": c.text, "rule": c.rule} for c in step.conditions],
+                "conditions": [{"text": c.text, "rule": c.rule.id if c.rule else None} for c in step.conditions],
                 "checks": list(step.checks),
                 "follow_up": step.follow_up or None,
                 "any_time": step.any_time,
@@ -472,7 +314,7 @@ def format_path(path: UpgradePath) -> str:
         lines.append(f"   {step.summary}")
         sections = (
             ("before", step.preconditions),
-            ("conditions", [c.text + (f" [{c.rule}]" if c.rule else "") for c in step.conditions]),
+            ("conditions", [c.text + (f" [{c.rule.id}]" if c.rule else "") for c in step.conditions]),
             ("verify after", step.checks),
             ("afterwards", [step.follow_up] if step.follow_up else []),
         )
@@ -483,3 +325,22 @@ def format_path(path: UpgradePath) -> str:
         lines.append("")
     lines.extend(f"Note: {note}" for note in path.notes)
     return "\n".join(lines)
+
+
+def check_inventory(inventory: Inventory, path: str = "partial") -> list[RuleViolation]:
+    """Every violation of the rules of upgrade *path* (``partial`` or ``full``).
+
+    >>> from ceilocompat.upgrade.inventory import parse_inventory
+    >>> two_apis = parse_inventory({"hosts": [
+    ...     {"name": "a", "services": [{"service": "api", "release": "8.0.0"}]},
+    ...     {"name": "b", "services": [{"service": "api", "release": "9.0.0"}]}]})
+    >>> [v.rule.id for v in check_inventory(two_apis, "full")]
+    ['full-path-mixed-releases']
+    >>> [v.rule.id for v in check_inventory(two_apis)]
+    ['api-single-version']
+    """
+    try:
+        chosen = PATHS[path]
+    except KeyError:
+        raise ValueError(f"unknown upgrade path {path!r} (known: {', '.join(PATHS)})") from None
+    return [v for rule in chosen.rules for v in rule.check(inventory, chosen)]

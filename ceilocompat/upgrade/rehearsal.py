@@ -16,14 +16,8 @@ delivery removed by message id.
 from __future__ import annotations
 
 import collections
-import dataclasses
-import functools
+import enum
 import itertools
-import multiprocessing
-import os
-import pathlib
-import signal
-import tempfile
 import threading
 import time
 import uuid
@@ -31,19 +25,29 @@ from typing import Any, Callable, Iterable
 
 import attrs
 
-from ceilocompat.consumers import CompatEndpoint, ConsumerPolicy, DeadLetter, compat_listener
-from ceilocompat.errors import DecodeError
-from ceilocompat.models import Event, Sample, Trait
-from ceilocompat.payload import payload_items
-from ceilocompat.publisher import Publisher
-from ceilocompat.routing import EVENT_ROUTE, POLLING_ROUTE, SAMPLE_ROUTE, Route, notification_transport
-from ceilocompat.signing import DEFAULT_SECRET
-from ceilocompat.upgrade.plan import COLLECTOR, NOTIFICATION_AGENT, PATHS, POLLING_AGENT, Action, Step
-from ceilocompat.upgrade.releases import model_version
+from ceilocompat._consumers import CompatEndpoint, ConsumerPolicy, DeadLetter, compat_listener
+from ceilocompat._errors import DecodeError
+from ceilocompat._payload import payload_items
+from ceilocompat._publisher import Publisher
+from ceilocompat._signing import DEFAULT_SECRET
+from ceilocompat.models import Event, Sample, Trait, model_version
+from ceilocompat.upgrade.plan import PATHS, Action, Step
+from ceilocompat.upgrade.rehearsal_bus import GROUPS, RehearsalBus
+from ceilocompat.upgrade.services import COLLECTOR, NOTIFICATION_AGENT, POLLING_AGENT
 
-#: Consumer groups and what each must receive.
-GROUPS = {"notification-agent": ("sample",), "collector": ("sample", "event")}
+__all__ = ["DEFAULT_FROM_RELEASE", "DEFAULT_TO_RELEASE", "Generation", "Ledger", "Rehearsal", "RehearsalReport"]
+
 GROUP_OF_SERVICE = {NOTIFICATION_AGENT.name: "notification-agent", COLLECTOR.name: "collector"}
+
+
+class Generation(str, enum.Enum):
+    """Which release an instance of a service runs: the one upgraded from, or to."""
+
+    OLD = "old"
+    NEW = "new"
+
+    def __str__(self) -> str:
+        return self.value
 
 DEFAULT_FROM_RELEASE = "18.0.0"
 DEFAULT_TO_RELEASE = "27.0.0"
@@ -115,7 +119,7 @@ class StepOutcome:
 
 
 @attrs.frozen
-class Report:
+class RehearsalReport:
     """The outcome of a rehearsal: per step, and in total."""
 
     path: str
@@ -176,88 +180,6 @@ class Report:
         return "\n".join(lines)
 
 
-@attrs.frozen
-class Bus:
-    """Where one rehearsal's traffic travels: a private exchange and topics.
-
-    Notification publishing declares ``<topic>.<priority>`` queues, and queue
-    names do not include the exchange, so a rehearsal on a shared broker
-    uses topics of its own and never reaches real consumers' queues.
-    """
-
-    url: str
-    run_id: str
-
-    @property
-    def exchange(self) -> str:
-        return f"ceilocompat_rehearsal_{self.run_id}"
-
-    def route(self, route: Route) -> Route:
-        return dataclasses.replace(route, topic=f"rehearsal_{self.run_id}_{route.topic}", exchange=self.exchange)
-
-    @property
-    def polling(self) -> Route:
-        return self.route(POLLING_ROUTE)
-
-    @property
-    def samples(self) -> Route:
-        return self.route(SAMPLE_ROUTE)
-
-    @property
-    def events(self) -> Route:
-        return self.route(EVENT_ROUTE)
-
-    def pool(self, group: str) -> str:
-        return f"rehearsal_{self.run_id}_{group}"
-
-    def queues(self) -> list[str]:
-        """Every queue this rehearsal's traffic can create on a broker."""
-        return [self.pool(g) for g in GROUPS] + [r.routing_key for r in (self.polling, self.samples, self.events)]
-
-    def transport(self) -> Any:
-        from oslo_config import cfg
-
-        conf = cfg.ConfigOpts()
-        transport = notification_transport(conf, self.url, exchange=self.exchange)
-        if self.is_rabbit:
-            # queues and messages that outlive a broker restart
-            conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
-        return transport
-
-    def amqp_url(self) -> str:
-        """The first broker of the transport URL as a kombu ``amqp://`` URL, vhost kept.
-
-        >>> Bus("rabbit://u:p@h1:5672,u:p@h2:5672/ceilo%2Fmeter", "x").amqp_url()
-        'amqp://u:p@h1:5672/ceilo%2Fmeter'
-        """
-        import urllib.parse
-
-        import oslo_messaging
-        from oslo_config import cfg
-
-        parsed = oslo_messaging.TransportURL.parse(cfg.ConfigOpts(), self.url)
-        host = parsed.hosts[0]
-        quote = functools.partial(urllib.parse.quote, safe="")
-        credentials = f"{quote(host.username or 'guest')}:{quote(host.password or 'guest')}@"
-        return f"amqp://{credentials}{host.hostname}:{host.port or 5672}/{quote(parsed.virtual_host or '')}"
-
-    @property
-    def is_rabbit(self) -> bool:
-        return self.url.startswith(("rabbit://", "kombu://", "amqp://"))
-
-    def remove(self) -> None:
-        """Delete this rehearsal's queues and exchange from a broker."""
-        if not self.is_rabbit:
-            return
-        import kombu
-
-        with kombu.Connection(self.amqp_url(), connect_timeout=10) as connection:
-            channel = connection.channel()
-            for name in self.queues():
-                channel.queue_delete(name)
-            channel.exchange_delete(self.exchange)
-
-
 def _ids_in(payload: Any) -> list[str]:
     """Message ids of the wire dicts in a payload, whatever its shape."""
     try:
@@ -267,24 +189,39 @@ def _ids_in(payload: Any) -> list[str]:
     return [item["message_id"] for item in items if isinstance(item, dict) and isinstance(item.get("message_id"), str)]
 
 
+@attrs.frozen
+class _Deployment:
+    """What a running service instance needs from the rehearsal, and nothing more."""
+
+    transport: Any
+    bus: RehearsalBus
+    secret: str
+    ledger: Ledger
+    #: Sample model version each generation decodes with, and pins its output to (None: unpinned).
+    decode_version: dict[Generation, str]
+    pin_version: dict[Generation, str | None]
+    strict_fields: tuple[str, ...]
+    current_step: Callable[[], int]
+    note: Callable[[str], None]
+
+
 class _Member:
     """One running instance of a consuming service."""
 
-    def __init__(self, rehearsal: "Rehearsal", service: str, generation: str) -> None:
-        self.rehearsal = rehearsal
+    def __init__(self, deployment: _Deployment, service: str, generation: Generation) -> None:
+        self.deployment = d = deployment
         self.service = service
         self.generation = generation
         self.group = GROUP_OF_SERVICE[service]
-        r = rehearsal
-        version = r.sample_version[generation]
+        version = d.decode_version[generation]
         policy = ConsumerPolicy(
-            on_bad_input="dead-letter", max_tries=3, signatures="verify", secret=r.secret, dead_letter=self._dead
+            on_bad_input="dead-letter", max_tries=3, signatures="verify", secret=d.secret, dead_letter=self._dead
         )
-        bus = r.bus
+        bus = d.bus
         if service == NOTIFICATION_AGENT.name:
-            self.samples_out = Publisher(r.transport, bus.samples, f"telemetry.publisher.{generation}",
-                                         secret=r.secret, pin_version=r.pin(generation))
-            self.events_out = Publisher(r.transport, bus.events, f"telemetry.publisher.{generation}", secret=r.secret)
+            self.samples_out = Publisher(d.transport, bus.samples, f"telemetry.publisher.{generation}",
+                                         secret=d.secret, pin_version=d.pin_version[generation])
+            self.events_out = Publisher(d.transport, bus.events, f"telemetry.publisher.{generation}", secret=d.secret)
             endpoints = [CompatEndpoint(bus.polling, self._notification_agent, policy=policy, version=version)]
         else:
             endpoints = [
@@ -292,7 +229,7 @@ class _Member:
                 CompatEndpoint(bus.events, self._collect("event"), policy=policy),
             ]
         self.endpoints = endpoints
-        self.listener = compat_listener(r.transport, endpoints, pool=bus.pool(self.group))
+        self.listener = compat_listener(d.transport, endpoints, pool=bus.pool(self.group))
         self.listener.start()
 
     def stop(self) -> None:
@@ -300,37 +237,38 @@ class _Member:
         self.listener.wait()
 
     def _check_strict(self, items: list) -> None:
-        if self.generation == "old":
+        if self.generation is Generation.OLD:
             for item in items:
-                for key in self.rehearsal.strict_fields:
+                for key in self.deployment.strict_fields:
                     if key not in item.received:
                         raise KeyError(key)  # what a consumer indexing dicts by hand does
 
     def _notification_agent(self, items: list, delivery: Any) -> None:
         self._check_strict(items)
-        r = self.rehearsal
-        r.ledger.record_delivered(self.group, "sample", [s.message_id for s in items])
-        self.samples_out.publish_wire([s.to_wire(version=r.pin(self.generation)) for s in items])
+        d = self.deployment
+        d.ledger.record_delivered(self.group, "sample", [s.message_id for s in items])
+        self.samples_out.publish_wire([s.to_wire(version=d.pin_version[self.generation]) for s in items])
         event = Event(
             message_id=f"ev-{delivery.message_id}", event_type="telemetry.polling.batch",
             generated="2026-11-20T00:00:00", traits=[Trait("samples", 2, len(items))],
         )
-        r.ledger.record_produced("event", [event.message_id], r.current_step)
+        d.ledger.record_produced("event", [event.message_id], d.current_step())
         self.events_out.publish([event])
 
     def _collect(self, kind: str) -> Callable[[list, Any], None]:
         def handle(items: list, _delivery: Any) -> None:
             if kind == "sample":
                 self._check_strict(items)
-            self.rehearsal.ledger.record_delivered(self.group, kind, [i.message_id for i in items])
+            self.deployment.ledger.record_delivered(self.group, kind, [i.message_id for i in items])
 
         return handle
 
     def _dead(self, dead: DeadLetter) -> None:
-        kind = "event" if dead.event_type == self.rehearsal.bus.events.event_type else "sample"
+        d = self.deployment
+        kind = "event" if dead.event_type == d.bus.events.event_type else "sample"
         ids = _ids_in(dead.raw)
-        self.rehearsal.ledger.record_rejected(self.group, kind, ids)
-        self.rehearsal.note(f"{self.service} ({self.generation}) rejected {len(ids) or 1} {kind}(s): {dead.detail}")
+        d.ledger.record_rejected(self.group, kind, ids)
+        d.note(f"{self.service} ({self.generation}) rejected {len(ids) or 1} {kind}(s): {dead.detail}")
 
 
 class Rehearsal:
@@ -372,7 +310,10 @@ class Rehearsal:
         self.transport_url = transport_url
         self.samples = samples
         self.from_release, self.to_release = from_release, to_release
-        self.sample_version = {"old": model_version(Sample, from_release), "new": model_version(Sample, to_release)}
+        self.sample_version = {
+            Generation.OLD: model_version(Sample, from_release),
+            Generation.NEW: model_version(Sample, to_release),
+        }
         self.secret = secret
         self.strict_fields = tuple(strict_fields)
         self.pin_new_producers = pin_new_producers
@@ -381,22 +322,30 @@ class Rehearsal:
         self.settle_timeout = settle_timeout
         self.dwell = dwell
         self.run_id = uuid.uuid4().hex[:8]
-        self.bus = Bus(transport_url, self.run_id)
+        self.bus = RehearsalBus(transport_url, self.run_id)
         self.ledger = Ledger()
         self.current_step = 0
         self.notes: list[str] = []
         self._notes_lock = threading.Lock()
         self._sequence = itertools.count()
         self.transport: Any = None
-        self.members: dict[tuple[str, str], list[_Member]] = collections.defaultdict(list)
-        self.polling_agents: dict[str, Publisher] = {}
+        self.members: dict[tuple[str, Generation], list[_Member]] = collections.defaultdict(list)
+        self.polling_agents: dict[Generation, Publisher] = {}
 
     # --- the deployment --------------------------------------------------
 
-    def pin(self, generation: str) -> str | None:
-        if generation == "old" or self.pin_new_producers:
-            return self.sample_version["old"]
+    def pin(self, generation: Generation) -> str | None:
+        """The model version *generation*'s producers are pinned to, or None."""
+        if generation is Generation.OLD or self.pin_new_producers:
+            return self.sample_version[Generation.OLD]
         return None
+
+    def _deployment(self) -> _Deployment:
+        return _Deployment(
+            transport=self.transport, bus=self.bus, secret=self.secret, ledger=self.ledger,
+            decode_version=dict(self.sample_version), pin_version={g: self.pin(g) for g in Generation},
+            strict_fields=self.strict_fields, current_step=lambda: self.current_step, note=self.note,
+        )
 
     def note(self, text: str) -> None:
         with self._notes_lock:
@@ -404,16 +353,16 @@ class Rehearsal:
                 self.notes.append(text)
                 self.progress(f"  ! {text}")
 
-    def start(self, service: str, generation: str) -> None:
+    def start(self, service: str, generation: Generation) -> None:
         if service == POLLING_AGENT.name:
             self.polling_agents[generation] = Publisher(
                 self.transport, self.bus.polling, f"ceilometer.polling.{generation}",
                 secret=self.secret, pin_version=self.pin(generation),
             )
         elif service in GROUP_OF_SERVICE:
-            self.members[(service, generation)].append(_Member(self, service, generation))
+            self.members[(service, generation)].append(_Member(self._deployment(), service, generation))
 
-    def stop(self, service: str, generation: str) -> None:
+    def stop(self, service: str, generation: Generation) -> None:
         if service == POLLING_AGENT.name:
             self.polling_agents.pop(generation, None)
         for member in self.members.pop((service, generation), []):
@@ -438,7 +387,7 @@ class Rehearsal:
             self.ledger.record_produced("sample", [s.message_id for s in samples], self.current_step)
             publisher.publish(samples)
 
-    def _sample(self, generation: str) -> Sample:
+    def _sample(self, generation: Generation) -> Sample:
         n = next(self._sequence)
         return Sample(
             counter_name="cpu", counter_type="cumulative", counter_unit="ns", counter_volume=n,
@@ -449,12 +398,12 @@ class Rehearsal:
 
     # --- the walk ----------------------------------------------------------
 
-    def run(self) -> Report:
-        """Walk the plan with traffic flowing; return the :class:`Report`."""
+    def run(self) -> RehearsalReport:
+        """Walk the plan with traffic flowing; return the :class:`RehearsalReport`."""
         self.transport = self.bus.transport()
         try:
             for service in (COLLECTOR.name, NOTIFICATION_AGENT.name, POLLING_AGENT.name):
-                self.start(service, "old")
+                self.start(service, Generation.OLD)
             steps = self.path.steps
             per_phase = max(1, self.samples // (2 * len(steps)))
             for number, step in enumerate(steps, 1):
@@ -482,13 +431,13 @@ class Rehearsal:
     def _apply(self, step: Step) -> None:
         service = step.service.name
         if step.action is Action.REPLACE:
-            self.stop(service, "old")
+            self.stop(service, Generation.OLD)
             self.flow(1)  # traffic while the service is down everywhere
-            self.start(service, "new")
+            self.start(service, Generation.NEW)
         elif step.action is Action.ADD_ALONGSIDE:
-            self.start(service, "new")
+            self.start(service, Generation.NEW)
             self.flow(1)  # old and new side by side
-            self.stop(service, "old")  # the step's follow-up
+            self.stop(service, Generation.OLD)  # the step's follow-up
 
     def _settle(self) -> None:
         deadline = time.monotonic() + self.settle_timeout
@@ -499,7 +448,7 @@ class Rehearsal:
             time.sleep(0.05)
         time.sleep(0.2)  # late duplicates
 
-    def _report(self) -> Report:
+    def _report(self) -> RehearsalReport:
         ledger = self.ledger
         outcomes = []
         for number, step in enumerate(self.path.steps, 1):
@@ -514,83 +463,5 @@ class Rehearsal:
                     rejected=sum(1 for k in keys if k in ledger.rejected[group]),
                 ))
             outcomes.append(StepOutcome(number, f"{step.service.name}: {step.action.value}", tuple(groups)))
-        return Report(self.path.name, self.transport_url.split("@")[-1], self.from_release, self.to_release,
+        return RehearsalReport(self.path.name, self.transport_url.split("@")[-1], self.from_release, self.to_release,
                       tuple(outcomes), tuple(self.notes))
-
-
-
-# --- faults ---------------------------------------------------------------
-
-
-def restarting(broker: Any) -> Callable[[Rehearsal], None]:
-    """A hook that restarts *broker* (a :class:`ceilocompat.broker.RabbitMQBroker`)."""
-
-    def restart(rehearsal: Rehearsal) -> None:
-        rehearsal.produce(10)  # in flight while the broker goes down
-        broker.restart()
-        rehearsal.note("restarted RabbitMQ in the middle of the step")
-
-    return restart
-
-
-def crash_a_consumer(rehearsal: Rehearsal, timeout: float = 60.0) -> None:
-    """Start a collector in a child process and kill it (SIGKILL) mid-batch.
-
-    The child holds a batch unacknowledged when it dies; the broker hands
-    that batch to the surviving collectors. Needs a real broker.
-    """
-    if not rehearsal.bus.is_rabbit:
-        raise ValueError("crashing a consumer needs a real broker (a rabbit:// transport)")
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="ceilocompat-crash-"))
-    ids_path = workdir / "delivered.txt"
-    marker = workdir / "crashing"
-    context = multiprocessing.get_context("spawn")
-    child = context.Process(
-        target=_crashing_collector,
-        args=(rehearsal.transport_url, rehearsal.run_id, rehearsal.secret, str(ids_path), str(marker)),
-        daemon=True,
-    )
-    child.start()
-    deadline = time.monotonic() + timeout
-    try:
-        while not marker.exists():
-            if time.monotonic() > deadline or not child.is_alive():
-                raise RuntimeError("the collector to be crashed never received a batch")
-            rehearsal.produce(5)
-            time.sleep(0.2)
-    finally:
-        if child.is_alive():
-            os.kill(child.pid, signal.SIGKILL)
-        child.join(30)
-    delivered = ids_path.read_text().split("\n") if ids_path.exists() else []
-    for line in filter(None, delivered):
-        kind, message_id = line.split(" ", 1)
-        rehearsal.ledger.record_delivered("collector", kind, [message_id])
-    rehearsal.note(f"killed a collector (pid {child.pid}) in the middle of a batch")
-
-
-def _crashing_collector(url: str, run_id: str, secret: str, ids_path: str, marker: str) -> None:
-    """A child process: a collector that records what it handled, then hangs mid-batch."""
-    bus = Bus(url, run_id)
-    transport = bus.transport()
-    calls = itertools.count(1)
-    record = pathlib.Path(ids_path)
-
-    def handler(kind: str) -> Callable[[list, Any], None]:
-        def handle(items: list, _delivery: Any) -> None:
-            if next(calls) >= 3:
-                pathlib.Path(marker).write_text(kind)
-                time.sleep(3600)  # the batch stays unacknowledged until the process is killed
-            with record.open("a") as out:
-                out.write("".join(f"{kind} {item.message_id}\n" for item in items))
-
-        return handle
-
-    policy = ConsumerPolicy(signatures="verify", secret=secret)
-    endpoints = [
-        CompatEndpoint(bus.samples, handler("sample"), policy=policy),
-        CompatEndpoint(bus.events, handler("event"), policy=policy),
-    ]
-    compat_listener(transport, endpoints, pool=bus.pool("collector")).start()
-    while True:
-        time.sleep(1)

@@ -1,0 +1,193 @@
+"""Bytes on the bus: JSON, msgpack, TCP frames and the oslo.messaging envelope.
+
+Ceilometer's notifier publisher sends oslo.messaging 2.0 bodies,
+``{"oslo.version": "2.0", "oslo.message": "<JSON text>"}``; the UDP publisher
+sends one msgpack dict per datagram (strings as raw before 15.0.0, as str
+with ``use_bin_type=True`` since); the TCP publisher (20.0.0) sends frames of
+an 8-byte little-endian length followed by msgpack.
+
+>>> body = b'{"oslo.version": "2.0", "oslo.message": "{\\\\"event_type\\\\": \\\\"metering\\\\", \\\\"payload\\\\": []}"}'
+>>> note = unwrap(loads(body)[0])
+>>> note.event_type, note.payload
+('metering', [])
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import msgpack
+from oslo_serialization import jsonutils
+
+from ceilocompat._errors import DecodeError
+
+#: Largest body :func:`loads` accepts; larger input is refused, not parsed.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+ENVELOPE_VERSION_KEY = "oslo.version"
+ENVELOPE_MESSAGE_KEY = "oslo.message"
+SUPPORTED_ENVELOPE_VERSIONS = ("2.0",)
+CONTEXT_PREFIX = "_context_"
+
+_FRAME_HEADER = struct.Struct("<Q")
+
+
+@attrs.frozen
+class Notification:
+    """One oslo.messaging notification, unwrapped.
+
+    ``context`` holds the ``_context_*`` keys without their prefix; ``message``
+    is the whole inner message dict as received.
+    """
+
+    message_id: str | None
+    publisher_id: str | None
+    event_type: str | None
+    priority: str | None
+    payload: Any
+    timestamp: str | None
+    context: dict
+    message: dict = attrs.field(repr=False)
+
+
+def loads(data: bytes | bytearray | memoryview | str, max_bytes: int = MAX_BODY_BYTES) -> list:
+    """Parse bytes from the bus into Python objects, one per document.
+
+    JSON text and a single msgpack document give one object; a stream of TCP
+    publisher frames gives one per frame. Raises DecodeError for anything else.
+
+    >>> import msgpack
+    >>> loads(msgpack.packb({"counter_name": "cpu"}, use_bin_type=True))
+    [{'counter_name': 'cpu'}]
+    >>> frame = msgpack.packb({"a": 1})
+    >>> loads(len(frame).to_bytes(8, "little") + frame)
+    [{'a': 1}]
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    elif not isinstance(data, bytes):
+        if not isinstance(data, (bytearray, memoryview)):
+            raise DecodeError("", data, "expected bytes or text")
+        data = bytes(data)
+    if len(data) > max_bytes:
+        raise DecodeError("", f"<{len(data)} bytes>", f"body larger than the {max_bytes}-byte limit")
+    if not data.strip():
+        raise DecodeError("", data, "empty body")
+    first_error: DecodeError | None = None
+    if data.lstrip()[:1] in (b"{", b"["):
+        try:
+            return [_json(data)]
+        except DecodeError as exc:
+            first_error = exc
+    frames = _split_frames(data)
+    if frames is not None:
+        return [_msgpack(frame, f"frame[{i}]") for i, frame in enumerate(frames)]
+    try:
+        return [_msgpack(data, "")]
+    except DecodeError as exc:
+        raise first_error or exc from None
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return jsonutils.loads(data)
+    except RecursionError:
+        raise DecodeError("", f"<{len(data)} bytes>", "JSON nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DecodeError("", data[:60], f"not valid JSON ({exc})") from None
+
+
+def _msgpack(data: bytes, path: str) -> Any:
+    try:
+        return msgpack.unpackb(data, raw=False)
+    except RecursionError:
+        raise DecodeError(path, f"<{len(data)} bytes>", "msgpack nested too deeply") from None
+    except (ValueError, TypeError, msgpack.UnpackException, UnicodeDecodeError) as exc:
+        raise DecodeError(path, data[:60], f"neither JSON nor msgpack ({type(exc).__name__}: {exc})") from None
+
+
+def _split_frames(data: bytes) -> list[bytes] | None:
+    """Split a TCP publisher stream, or None when *data* is not one."""
+    frames = []
+    offset = 0
+    while offset < len(data):
+        if len(data) - offset < _FRAME_HEADER.size + 1:
+            return None
+        (length,) = _FRAME_HEADER.unpack_from(data, offset)
+        start = offset + _FRAME_HEADER.size
+        if length == 0 or start + length > len(data):
+            return None
+        frames.append(data[start : start + length])
+        offset = start + length
+    return frames or None
+
+
+def frame(document: Any) -> bytes:
+    """Encode one document as the TCP publisher does.
+
+    >>> loads(frame({"a": 1}) + frame({"b": 2}))
+    [{'a': 1}, {'b': 2}]
+    """
+    packed = msgpack.packb(document, use_bin_type=True)
+    return _FRAME_HEADER.pack(len(packed)) + packed
+
+
+def is_envelope(body: Any) -> bool:
+    """True for an oslo.messaging versioned body (``oslo.version`` key)."""
+    return isinstance(body, Mapping) and ENVELOPE_VERSION_KEY in body
+
+
+def unwrap(body: Any) -> Notification:
+    """Turn a RabbitMQ body into a :class:`Notification`.
+
+    Takes a 2.0 envelope or an old flattened message (``_context_*`` keys
+    beside ``payload``), as a dict or as JSON text.
+    """
+    if isinstance(body, (bytes, bytearray, str)):
+        body = _json(body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body))
+    if not isinstance(body, Mapping):
+        raise DecodeError("", body, "a message body must be an object")
+    if ENVELOPE_VERSION_KEY in body:
+        version = body[ENVELOPE_VERSION_KEY]
+        if version not in SUPPORTED_ENVELOPE_VERSIONS:
+            raise DecodeError(ENVELOPE_VERSION_KEY, version, "unsupported oslo.messaging envelope version")
+        inner = body.get(ENVELOPE_MESSAGE_KEY)
+        if not isinstance(inner, str):
+            raise DecodeError(ENVELOPE_MESSAGE_KEY, inner, "the envelope must carry the message as JSON text")
+        try:
+            message = _json(inner.encode("utf-8", "surrogatepass"))
+        except DecodeError as exc:
+            raise exc.at(ENVELOPE_MESSAGE_KEY) from None
+        if not isinstance(message, Mapping):
+            raise DecodeError(ENVELOPE_MESSAGE_KEY, message, "the message must be an object")
+    else:
+        message = body
+    return notification_from_message(message)
+
+
+def notification_from_message(message: Mapping) -> Notification:
+    """A :class:`Notification` from an already parsed message dict."""
+    if "payload" not in message:
+        raise DecodeError("payload", None, "a notification must have a payload")
+    values = {}
+    for key in ("message_id", "publisher_id", "event_type", "priority", "timestamp"):
+        value = message.get(key)
+        if value is not None and not isinstance(value, str):
+            raise DecodeError(key, value, "must be a string or null")
+        values[key] = value
+    context = {
+        key[len(CONTEXT_PREFIX) :]: value
+        for key, value in message.items()
+        if isinstance(key, str) and key.startswith(CONTEXT_PREFIX)
+    }
+    if isinstance(message.get("context"), Mapping):  # oslo.messaging RPC-style context
+        context = {**message["context"], **context}
+    return Notification(payload=message["payload"], context=context, message=dict(message), **values)
+
+
+def wrap(message: Mapping) -> dict:
+    """Build a 2.0 envelope body around a message dict (the inverse of unwrap)."""
+    return {ENVELOPE_VERSION_KEY: "2.0", ENVELOPE_MESSAGE_KEY: jsonutils.dumps(message)}

@@ -1,0 +1,109 @@
+"""Payload containers: the shapes in which samples and events travel.
+
+The notifier publisher sends a bare list of dicts, the polling agent
+``{"samples": [...]}``, and some paths a single dict. These helpers accept
+all three and decode every item, naming the item in any error.
+
+>>> from ceilocompat import Sample
+>>> samples_from_payload({"samples": [{"counter_name": "cpu"}]})
+Traceback (most recent call last):
+ceilocompat.DecodeError: samples[0].counter_type: required field is missing (got nothing)
+
+:func:`decode_batch` decodes what it can and reports the rest, for
+consumers that must not lose 49 good samples over one bad one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ceilocompat._errors import DecodeError
+from ceilocompat.models import Event, Sample
+
+SAMPLES_KEY = "samples"
+
+
+@attrs.frozen
+class Rejected:
+    """One item that did not decode: where, what it was, and why."""
+
+    index: int | None
+    raw: Any = attrs.field(repr=False)
+    error: DecodeError
+
+
+@attrs.frozen
+class Batch:
+    """What :func:`decode_batch` made of a payload."""
+
+    items: list
+    rejected: list[Rejected]
+
+
+def payload_items(payload: Any) -> tuple[list | tuple, str]:
+    """The list of wire dicts in *payload*, and the path prefix of its items.
+
+    >>> payload_items([{"a": 1}])
+    ([{'a': 1}], '')
+    >>> payload_items({"samples": [{"a": 1}]})
+    ([{'a': 1}], 'samples')
+    >>> payload_items({"a": 1})
+    ([{'a': 1}], '')
+    """
+    if isinstance(payload, (list, tuple)):
+        return payload, ""
+    if isinstance(payload, Mapping):
+        container = payload.get(SAMPLES_KEY)
+        if isinstance(container, (list, tuple)):
+            return container, SAMPLES_KEY
+        return [payload], ""
+    raise DecodeError("payload", payload, "expected a list, {'samples': [...]} or one object")
+
+
+def _decode_all(payload: Any, model: type) -> list:
+    items, prefix = payload_items(payload)
+    decode = model.from_wire
+    out = []
+    for index, item in enumerate(items):
+        try:
+            out.append(decode(item))
+        except DecodeError as exc:
+            raise exc.at(f"{prefix}[{index}]") from None
+    return out
+
+
+def samples_from_payload(payload: Any) -> list[Sample]:
+    """Decode every sample in *payload*; the first bad one raises DecodeError."""
+    return _decode_all(payload, Sample)
+
+
+def events_from_payload(payload: Any) -> list[Event]:
+    """Decode every event in *payload*; the first bad one raises DecodeError."""
+    return _decode_all(payload, Event)
+
+
+def decode_batch(payload: Any, model: Any) -> Batch:
+    """Decode each item of *payload* on its own: good items and rejected ones.
+
+    *model* is a model class or a version view of one (``Sample.at("1.0")``).
+
+    >>> from ceilocompat import Sample
+    >>> batch = decode_batch([{"counter_name": 1}], Sample)
+    >>> batch.items, batch.rejected[0].error.path
+    ([], '[0].counter_name')
+    """
+    try:
+        items, prefix = payload_items(payload)
+    except DecodeError as exc:
+        return Batch([], [Rejected(None, payload, exc)])
+    decode = model.from_wire
+    decoded, rejected = [], []
+    for index, item in enumerate(items):
+        try:
+            decoded.append(decode(item))
+        except DecodeError as exc:
+            rejected.append(Rejected(index, item, exc.at(f"{prefix}[{index}]")))
+    return Batch(decoded, rejected)

@@ -1,0 +1,127 @@
+"""The event model: one notification turned into typed traits.
+
+Events travel as ``{message_id, event_type, generated, traits, raw,
+message_signature}``; traits are positional ``[name, dtype, value]`` arrays.
+
+>>> e = Event.from_wire({"message_id": "m1", "event_type": "image.delete",
+...                      "generated": "2016-11-04T04:25:56.493820",
+...                      "traits": [["name", 1, "cirros"], ["size", 2, 13287936]]})
+>>> e.traits[1]
+Trait(name='size', dtype=<TraitType.INT: 2>, value=13287936)
+>>> e.to_wire()["traits"]
+[['name', 1, 'cirros'], ['size', 2, 13287936]]
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from typing import Any
+
+import attrs
+
+from ceilocompat._errors import DecodeError
+from ceilocompat.models._fields import ModelVersion, wire_field
+from ceilocompat.models._kinds import MAPPING, OPTIONAL_STRING, STRING, TIMESTAMP, Kind
+from ceilocompat.models._wiremodel import WireModel, wire_model
+from ceilocompat._timestamps import format_timestamp, parse_timestamp
+
+
+class TraitType(enum.IntEnum):
+    """Trait dtype codes, as Ceilometer numbers them."""
+
+    NONE = 0
+    TEXT = 1
+    INT = 2
+    FLOAT = 3
+    DATETIME = 4
+
+
+_TRAIT_TYPES = {int(t): t for t in TraitType}
+
+
+@attrs.frozen
+class Trait:
+    """One typed value of an event: ``[name, dtype, value]`` on the wire."""
+
+    name: str
+    dtype: TraitType = attrs.field(converter=lambda code: _trait_type(code, "dtype"))
+    value: Any
+
+    def to_wire(self) -> list:
+        """``[name, dtype, value]`` with a datetime value in ISO format."""
+        value = self.value
+        if isinstance(value, datetime.datetime):
+            value = format_timestamp(value)
+        return [self.name, int(self.dtype), value]
+
+
+def _trait_type(code: Any, path: str) -> TraitType:
+    if code.__class__ is TraitType:
+        return code
+    if code.__class__ is int and code in _TRAIT_TYPES:
+        return _TRAIT_TYPES[code]
+    raise DecodeError(path, code, "trait dtype must be an integer from 0 to 4")
+
+
+def _trait(item: Any, path: str) -> Trait:
+    if item.__class__ is Trait:
+        return item
+    if not isinstance(item, (list, tuple)) or len(item) != 3:
+        raise DecodeError(path, item, "a trait must be a [name, dtype, value] triple")
+    name, code, value = item
+    if not isinstance(name, str):
+        raise DecodeError(path + "[0]", name, "trait name must be a string")
+    return Trait(str(name), _trait_type(code, path + "[1]"), value)
+
+
+def _traits(value: Any, path: str) -> tuple[Trait, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise DecodeError(path, value, "traits must be a list of [name, dtype, value] triples")
+    return tuple([_trait(item, f"{path}[{i}]") for i, item in enumerate(value)])
+
+
+def _encode_traits(traits: tuple[Trait, ...]) -> list:
+    return [trait.to_wire() for trait in traits]
+
+
+TRAITS = Kind("list of [string, 0..4, value]", (), _traits, _encode_traits)
+
+EVENT_VERSIONS = (ModelVersion("1.0", release="2015.1.0", series="kilo", note="the event keys of Kilo"),)
+
+
+@wire_model("event", EVENT_VERSIONS)
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Event(WireModel):
+    """An event. Attribute names are the wire keys; traits are :class:`Trait`."""
+
+    message_id: str = wire_field(STRING, since="1.0", required=True, doc="Id of the source notification.")
+    event_type: str = wire_field(STRING, since="1.0", required=True, doc="Notification event type.")
+    generated: str = wire_field(
+        TIMESTAMP, since="1.0", required=True, doc="When generated (naive UTC), exactly as received."
+    )
+    traits: tuple = wire_field(TRAITS, since="1.0", default_factory=tuple, doc="Typed values, in order.")
+    raw: dict = wire_field(
+        MAPPING,
+        since="1.0",
+        default_factory=dict,
+        doc="The source notification, when the pipeline keeps it.",
+        meaning="9.0.0 changed it from the flattened notification to the oslo.messaging message dict.",
+    )
+    message_signature: str | None = wire_field(
+        OPTIONAL_STRING, since="1.0", doc="HMAC-SHA256 over every other key (see ceilocompat._signing)."
+    )
+
+    @property
+    def generated_utc(self) -> datetime.datetime:
+        """``generated`` as an aware UTC datetime (raises DecodeError if unparsable)."""
+        return parse_timestamp(self.generated, "generated")
+
+    def trait(self, name: str, default: Any = None) -> Any:
+        """The value of the first trait called *name*, or *default*."""
+        for t in self.traits:
+            if t.name == name:
+                return t.value
+        return default

@@ -1,0 +1,102 @@
+"""Faults injected into a rehearsal: a broker restart, a consumer killed mid-batch.
+
+Each fault is a hook, ``hook(rehearsal)``, that
+:class:`~ceilocompat.upgrade.rehearsal.Rehearsal` runs in the middle of a
+step (``hooks={step number: hook}``). A fault uses only the rehearsal's
+public side: :meth:`~ceilocompat.upgrade.rehearsal.Rehearsal.produce`,
+:meth:`~ceilocompat.upgrade.rehearsal.Rehearsal.note` and its ledger.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import pathlib
+import signal
+import tempfile
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+from ceilocompat._consumers import CompatEndpoint, ConsumerPolicy, compat_listener
+from ceilocompat.upgrade.rehearsal_bus import RehearsalBus
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ceilocompat.testing import RabbitMQBroker
+    from ceilocompat.upgrade.rehearsal import Rehearsal
+
+__all__ = ["crash_a_consumer", "restarting"]
+
+
+def restarting(broker: RabbitMQBroker) -> Callable[[Rehearsal], None]:
+    """A hook that restarts *broker* (a :class:`~ceilocompat.testing.RabbitMQBroker`)."""
+
+    def restart(rehearsal: Rehearsal) -> None:
+        rehearsal.produce(10)  # in flight while the broker goes down
+        broker.restart()
+        rehearsal.note("restarted RabbitMQ in the middle of the step")
+
+    return restart
+
+
+def crash_a_consumer(rehearsal: Rehearsal, timeout: float = 60.0) -> None:
+    """Start a collector in a child process and kill it (SIGKILL) mid-batch.
+
+    The child holds a batch unacknowledged when it dies; the broker hands
+    that batch to the surviving collectors. Needs a real broker.
+    """
+    if not rehearsal.bus.is_rabbit:
+        raise ValueError("crashing a consumer needs a real broker (a rabbit:// transport)")
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="ceilocompat-crash-"))
+    ids_path = workdir / "delivered.txt"
+    marker = workdir / "crashing"
+    context = multiprocessing.get_context("spawn")
+    child = context.Process(
+        target=_crashing_collector,
+        args=(rehearsal.transport_url, rehearsal.run_id, rehearsal.secret, str(ids_path), str(marker)),
+        daemon=True,
+    )
+    child.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while not marker.exists():
+            if time.monotonic() > deadline or not child.is_alive():
+                raise RuntimeError("the collector to be crashed never received a batch")
+            rehearsal.produce(5)
+            time.sleep(0.2)
+    finally:
+        if child.is_alive():
+            os.kill(child.pid, signal.SIGKILL)
+        child.join(30)
+    delivered = ids_path.read_text().split("\n") if ids_path.exists() else []
+    for line in filter(None, delivered):
+        kind, message_id = line.split(" ", 1)
+        rehearsal.ledger.record_delivered("collector", kind, [message_id])
+    rehearsal.note(f"killed a collector (pid {child.pid}) in the middle of a batch")
+
+
+def _crashing_collector(url: str, run_id: str, secret: str, ids_path: str, marker: str) -> None:
+    """A child process: a collector that records what it handled, then hangs mid-batch."""
+    bus = RehearsalBus(url, run_id)
+    transport = bus.transport()
+    calls = itertools.count(1)
+    record = pathlib.Path(ids_path)
+
+    def handler(kind: str) -> Callable[[list, Any], None]:
+        def handle(items: list, _delivery: Any) -> None:
+            if next(calls) >= 3:
+                pathlib.Path(marker).write_text(kind)
+                time.sleep(3600)  # the batch stays unacknowledged until the process is killed
+            with record.open("a") as out:
+                out.write("".join(f"{kind} {item.message_id}\n" for item in items))
+
+        return handle
+
+    policy = ConsumerPolicy(signatures="verify", secret=secret)
+    endpoints = [
+        CompatEndpoint(bus.samples, handler("sample"), policy=policy),
+        CompatEndpoint(bus.events, handler("event"), policy=policy),
+    ]
+    compat_listener(transport, endpoints, pool=bus.pool("collector")).start()
+    while True:
+        time.sleep(1)

@@ -1,0 +1,256 @@
+"""The routing helpers over a real RabbitMQ, and the broker fixture itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import time
+import uuid
+
+import pytest
+from oslo_config import cfg
+
+from ceilocompat import routing
+from ceilocompat.routing import SAMPLE_ROUTE, RouteRegistry
+from ceilocompat.testing import QueuesNotDrained
+from ceilocompat.testing import fixtures as rabbitmq_fixtures
+from ceilocompat.testing import rabbitmq as broker_module
+
+needs_broker = pytest.mark.rabbitmq
+
+WAIT = 30
+
+
+class Recorder:
+    def __init__(self):
+        self.got: queue.Queue = queue.Queue()
+
+    def sample(self, ctxt, publisher_id, event_type, payload, metadata):
+        self.got.put((publisher_id, event_type, payload, metadata))
+
+
+def _amqp_connection(broker):
+    import amqp
+
+    conn = amqp.Connection(host=f"127.0.0.1:{broker.amqp_port}", userid="guest",
+                           password="guest", connect_timeout=5)
+    conn.connect()
+    return conn
+
+
+def _transport(broker):
+    conf = cfg.ConfigOpts()
+    transport = routing.notification_transport(conf, broker.url)
+    # Fail fast instead of retrying forever if the broker is unreachable.
+    conf.set_override("rabbit_retry_interval", 1, group="oslo_messaging_rabbit")
+    return transport
+
+
+@needs_broker
+def test_broker_is_private(rabbitmq):
+    assert rabbitmq.url == f"rabbit://guest:guest@127.0.0.1:{rabbitmq.amqp_port}/"
+    assert rabbitmq.amqp_port != 5672 and rabbitmq.epmd_port != 4369
+    assert rabbitmq.running
+    status = json.loads(rabbitmq.ctl("status", "--formatter", "json"))
+    # Nothing read from /etc/rabbitmq or written to /var/lib/rabbitmq.
+    assert status["config_files"] == [str(rabbitmq.base_dir / "etc" / "rabbitmq.conf")]
+    assert status["enabled_plugin_file"].startswith(str(rabbitmq.base_dir))
+    assert status["data_directory"].startswith(str(rabbitmq.base_dir))
+    assert status["active_plugins"] == []  # no management plugin
+    listeners = {(l["protocol"], l["interface"], l["port"]) for l in status["listeners"]}
+    assert listeners == {("amqp", "127.0.0.1", rabbitmq.amqp_port),
+                         ("clustering", "127.0.0.1", rabbitmq.dist_port)}
+
+
+@needs_broker
+def test_routed_notification_round_trip_and_nothing_left_unacked(rabbitmq):
+    reg = RouteRegistry(routing.BUILTIN_ROUTES)
+    route = routing.register_route(f"roundtrip_{uuid.uuid4().hex[:8]}", registry=reg)
+    transport = _transport(rabbitmq)
+    rec = Recorder()
+    listener = routing.notification_listener(transport, [route], [rec])
+    listener.start()
+    try:
+        # The listener declared its queue, named by the route.
+        assert route.routing_key in rabbitmq.queues()
+        payload = [{"counter_name": "cpu", "counter_volume": 1.5, "resource_id": "r-1"}]
+        notifier = routing.notifier_for(transport, route, "telemetry.publisher.node-1", retry=3)
+        notifier.sample({}, route.event_type, payload)
+        publisher_id, event_type, got, metadata = rec.got.get(timeout=WAIT)
+        assert (publisher_id, event_type, got) == ("telemetry.publisher.node-1", route.event_type, payload)
+        assert metadata["message_id"]
+        stats = rabbitmq.wait_until_drained([route.routing_key])
+        assert stats[route.routing_key].consumers == 1
+    finally:
+        listener.stop()
+        listener.wait()
+        transport.cleanup()
+    stats = rabbitmq.queues()[route.routing_key]
+    assert (stats.messages, stats.messages_unacknowledged) == (0, 0)
+
+
+@needs_broker
+def test_sample_route_wire_format_on_the_broker(rabbitmq):
+    """Check with a plain AMQP client that the notifier publishes what the
+    bus facts say: exchange ``ceilometer``, routing key ``metering.sample``,
+    an oslo.messaging 2.0 envelope."""
+    transport = _transport(rabbitmq)
+    conn = _amqp_connection(rabbitmq)
+    probe = f"ceilocompat-probe-{uuid.uuid4().hex[:8]}"
+    try:
+        ch = conn.channel()
+        # Same properties oslo.messaging declares it with (not durable).
+        ch.exchange_declare(SAMPLE_ROUTE.exchange, "topic", durable=False, auto_delete=False)
+        ch.queue_declare(probe, exclusive=True, auto_delete=True)
+        ch.queue_bind(probe, SAMPLE_ROUTE.exchange, SAMPLE_ROUTE.routing_key)
+        payload = [{"counter_name": "memory", "counter_volume": 512}]
+        routing.notifier_for(transport, SAMPLE_ROUTE, "ceilometer.test", retry=3).sample(
+            {}, SAMPLE_ROUTE.event_type, payload)
+        deadline = time.monotonic() + WAIT
+        msg = None
+        while msg is None and time.monotonic() < deadline:
+            msg = ch.basic_get(probe, no_ack=True)
+            if msg is None:
+                time.sleep(0.1)
+        assert msg is not None, "nothing arrived on metering.sample in exchange ceilometer"
+        assert msg.delivery_info["exchange"] == "ceilometer"
+        assert msg.delivery_info["routing_key"] == "metering.sample"
+        envelope = json.loads(msg.body)
+        assert envelope["oslo.version"] == "2.0"
+        inner = json.loads(envelope["oslo.message"])
+        assert (inner["event_type"], inner["priority"], inner["publisher_id"]) == (
+            "metering", "SAMPLE", "ceilometer.test")
+        assert inner["payload"] == payload
+    finally:
+        conn.close()
+        transport.cleanup()
+
+
+@needs_broker
+def test_restart_keeps_data_and_serves_again(rabbitmq):
+    probe = f"ceilocompat-restart-{uuid.uuid4().hex[:8]}"
+    conn = _amqp_connection(rabbitmq)
+    try:
+        ch = conn.channel()
+        ch.queue_declare(probe, durable=True, auto_delete=False)
+        import amqp
+
+        ch.basic_publish(amqp.Message(b"kept", delivery_mode=2), exchange="", routing_key=probe)
+        ch.close()
+    finally:
+        conn.close()
+    old_pids = set(rabbitmq.pids)
+    before = rabbitmq.starts
+
+    rabbitmq.restart()
+
+    assert rabbitmq.starts == before + 1 and rabbitmq.running
+    # A new VM, not the old one (epmd is the only process kept).
+    assert len(set(rabbitmq.pids) & old_pids) == 1
+    for pid in old_pids - set(rabbitmq.pids):
+        assert not os.path.exists(f"/proc/{pid}") or _is_zombie(pid)
+    assert rabbitmq.queues()[probe].messages == 1
+    conn = _amqp_connection(rabbitmq)
+    try:
+        ch = conn.channel()
+        msg = ch.basic_get(probe, no_ack=True)
+        assert msg is not None and msg.body == b"kept"
+        ch.queue_delete(probe)
+    finally:
+        conn.close()
+    # And the routing helpers work against the restarted node.
+    transport = _transport(rabbitmq)
+    rec = Recorder()
+    route = routing.register_route(f"after_restart_{uuid.uuid4().hex[:8]}", registry=RouteRegistry())
+    listener = routing.notification_listener(transport, route, [rec])
+    listener.start()
+    try:
+        routing.notifier_for(transport, route, "p", retry=3).sample({}, route.event_type, [1])
+        assert rec.got.get(timeout=WAIT)[2] == [1]
+        rabbitmq.wait_until_drained([route.routing_key])
+    finally:
+        listener.stop()
+        listener.wait()
+        transport.cleanup()
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@needs_broker
+def test_wait_until_drained_reports_what_stays(rabbitmq):
+    probe = f"ceilocompat-stays-{uuid.uuid4().hex[:8]}"
+    conn = _amqp_connection(rabbitmq)
+    try:
+        import amqp
+
+        ch = conn.channel()
+        ch.queue_declare(probe, auto_delete=False)
+        ch.basic_publish(amqp.Message(b"x"), exchange="", routing_key=probe)
+        # Take it without acknowledging: it must show as unacked.
+        ch.basic_qos(0, 1, False)
+        taken = queue.Queue()
+        ch.basic_consume(probe, callback=taken.put, no_ack=False)
+        conn.drain_events(timeout=WAIT)
+        assert taken.get_nowait().body == b"x"
+        stats = rabbitmq.queues()[probe]
+        assert (stats.messages, stats.messages_unacknowledged, stats.messages_ready) == (1, 1, 0)
+        with pytest.raises(QueuesNotDrained, match=probe):
+            rabbitmq.wait_until_drained([probe], timeout=1)
+        ch.close()  # the server requeues the unacked message
+        deadline = time.monotonic() + WAIT
+        while rabbitmq.queues()[probe].messages_unacknowledged and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stats = rabbitmq.queues()[probe]
+        assert (stats.messages, stats.messages_unacknowledged) == (1, 0)
+        conn.channel().queue_delete(probe)
+    finally:
+        conn.close()
+    with pytest.raises(QueuesNotDrained, match="do not exist"):
+        rabbitmq.wait_until_drained([probe], timeout=1)
+
+
+# -- without a broker: finding the server, skip or fail ---------------------
+
+
+def test_find_rabbitmq_reports_a_missing_server(monkeypatch, tmp_path):
+    monkeypatch.setattr(broker_module, "_SEARCH_DIRS", (str(tmp_path / "nowhere"),))
+    monkeypatch.delenv("CEILOCOMPAT_RABBITMQ_BIN_DIR", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(broker_module.RabbitMQUnavailable, match="rabbitmq-server not found"):
+        broker_module.find_rabbitmq()
+
+
+def test_missing_server_skips_unless_required(monkeypatch):
+    monkeypatch.delenv("CEILOCOMPAT_REQUIRE_RABBITMQ", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="not found"):
+        rabbitmq_fixtures._unavailable("rabbitmq-server not found")
+    monkeypatch.setenv("CEILOCOMPAT_REQUIRE_RABBITMQ", "1")
+    with pytest.raises(pytest.fail.Exception, match="CEILOCOMPAT_REQUIRE_RABBITMQ=1"):
+        rabbitmq_fixtures._unavailable("rabbitmq-server not found")
+
+
+def test_find_rabbitmq_prefers_an_explicit_directory_and_skips_su_wrappers(monkeypatch, tmp_path):
+    wrapper, real, explicit = tmp_path / "wrapper", tmp_path / "real", tmp_path / "explicit"
+    for d, body in ((wrapper, "#!/bin/sh\nsu rabbitmq -s /bin/sh -c x\n"), (real, "#!/bin/sh\n"),
+                    (explicit, "#!/bin/sh\n")):
+        d.mkdir()
+        for name in ("rabbitmq-server", "rabbitmqctl"):
+            (d / name).write_text(body)
+            (d / name).chmod(0o755)
+    monkeypatch.setattr(broker_module, "_SEARCH_DIRS", (str(wrapper), str(real)))
+    monkeypatch.delenv("CEILOCOMPAT_RABBITMQ_BIN_DIR", raising=False)
+    if shutil.which("erl") is None or shutil.which("epmd") is None:
+        pytest.skip("needs an Erlang runtime on PATH")
+    found = broker_module.find_rabbitmq()
+    assert found.server == str(real / "rabbitmq-server")
+    assert found.ctl == str(real / "rabbitmqctl")
+    monkeypatch.setenv("CEILOCOMPAT_RABBITMQ_BIN_DIR", str(explicit))
+    assert broker_module.find_rabbitmq().server == str(explicit / "rabbitmq-server")

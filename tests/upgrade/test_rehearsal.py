@@ -1,0 +1,106 @@
+"""Rehearsals of both upgrade paths: fake:// in-process and a real RabbitMQ."""
+
+from __future__ import annotations
+
+import pytest
+
+from ceilocompat.upgrade.faults import crash_a_consumer, restarting
+from ceilocompat.upgrade.rehearsal import Rehearsal
+from ceilocompat.upgrade.rehearsal_bus import RehearsalBus as Bus
+
+
+@pytest.mark.parametrize("path", ["full", "partial"])
+def test_both_paths_lose_nothing_on_fake_transport(path):
+    report = Rehearsal(path=path, samples=200, dwell=1.0).run()
+    assert report.lost == 0 and report.rejected == 0 and report.ok
+    produced = sum(s.groups[0].produced for s in report.steps)
+    assert produced >= 200, "every step carried traffic"
+    assert all(g.produced > 0 for s in report.steps for g in s.groups)
+    collector = [g for s in report.steps for g in s.groups if g.group == "collector"]
+    assert sum(g.consumed for g in collector) > produced, "collectors also get the agents' events"
+    assert [s.label.split(":")[0] for s in report.steps] == ["database", "collector", "notification-agent", "polling-agent", "api"]
+    data = report.as_dict()
+    assert data["lost"] == 0 and data["ok"] is True and len(data["steps"]) == 5
+
+
+def test_a_strict_old_consumer_is_caught():
+    """An old consumer that requires user_name, as Ceilometer 21.0.0 did, loses old producers' batches."""
+    report = Rehearsal(path="partial", samples=100, strict_fields=("user_name",), dwell=1.0, settle_timeout=5).run()
+    assert not report.ok
+    assert report.lost > 0 and report.rejected > 0
+    first = report.steps[0].groups[0]
+    assert first.group == "notification-agent" and first.lost == first.produced
+    assert any("KeyError" in note and "user_name" in note for note in report.events)
+    assert "FAILED" in report.format_table()
+
+
+def test_pinned_new_producers_lose_nothing():
+    report = Rehearsal(path="full", samples=60, pin_new_producers=True, dwell=0.5).run()
+    assert report.ok
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="unknown path"):
+        Rehearsal(path="sideways")
+    with pytest.raises(ValueError):
+        Rehearsal(samples=0)
+    with pytest.raises(ValueError, match="real broker"):
+        crash_a_consumer(Rehearsal())
+
+
+def test_rehearsal_traffic_stays_off_real_queues():
+    bus = Bus("rabbit://guest:guest@127.0.0.1:5672/", "abc")
+    assert bus.samples.exchange == bus.events.exchange == "ceilocompat_rehearsal_abc"
+    assert all(q.startswith("rehearsal_abc_") for q in bus.queues())
+    assert bus.polling.event_type == "telemetry.polling"
+
+
+@pytest.mark.rabbitmq
+def test_partial_path_on_rabbitmq_with_a_broker_restart_and_a_crashed_consumer(rabbitmq):
+    report = Rehearsal(
+        path="partial", transport_url=rabbitmq.url, samples=150, dwell=2.0,
+        hooks={2: restarting(rabbitmq), 3: crash_a_consumer},
+    ).run()
+    assert report.lost == 0 and report.rejected == 0, report.format_table()
+    assert any("restarted RabbitMQ" in n for n in report.events)
+    assert any("killed a collector" in n for n in report.events)
+    leftovers = [q for q in rabbitmq.queues() if q.startswith("rehearsal_")]
+    assert leftovers == [], "the rehearsal removes its queues"
+
+
+@pytest.mark.rabbitmq
+def test_full_path_on_rabbitmq(rabbitmq):
+    report = Rehearsal(path="full", transport_url=rabbitmq.url, samples=100, dwell=1.0).run()
+    assert report.ok, report.format_table()
+
+
+def rehearse(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "ceilocompat", "rehearse", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_rehearse_command_json_and_exit_codes():
+    import json
+
+    ok = rehearse("--samples", "60", "--dwell", "0.5", "--json", "--path", "full")
+    assert ok.returncode == 0, ok.stderr
+    data = json.loads(ok.stdout)
+    assert data["lost"] == 0 and data["path"] == "full" and data["transport"] == "fake://"
+    assert "[1/5] database: migrate" in ok.stderr, "progress is shown while it runs"
+    strict = rehearse("--samples", "40", "--dwell", "0.5", "--strict-consumer", "user_name")
+    assert strict.returncode == 1 and "FAILED" in strict.stdout
+    assert rehearse("--crash-consumer").returncode == 2
+    assert rehearse("--samples", "0").returncode == 2
+
+
+@pytest.mark.rabbitmq
+def test_rehearse_command_starts_restarts_and_crashes_on_its_own_broker(rabbitmq):
+    import json
+
+    result = rehearse("--restart-broker", "--crash-consumer", "--samples", "120", "--dwell", "1", "--json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(result.stdout)
+    assert data["lost"] == 0 and data["rejected"] == 0
+    assert len(data["events"]) == 2
