@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import queue
 import time
 from typing import Any, Callable, Iterator
 
@@ -41,3 +42,22 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.02)
+
+
+class Recorder:
+    """A plain endpoint that queues every sample notification it gets."""
+
+    def __init__(self):
+        self.got: queue.Queue = queue.Queue()
+
+    def sample(self, ctxt, publisher_id, event_type, payload, metadata):
+        self.got.put((publisher_id, event_type, payload, metadata))
+
+
+def broker_transport(broker: Any) -> Any:
+    """A notification transport on a private broker that gives up quickly when it is gone."""
+    conf = cfg.ConfigOpts()
+    transport = routing.notification_transport(conf, broker.url)
+    # Fail fast instead of retrying forever if the broker is unreachable.
+    conf.set_override("rabbit_retry_interval", 1, group="oslo_messaging_rabbit")
+    return transport

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import hashlib
 import json
 import os
 import queue
@@ -14,8 +13,6 @@ from pathlib import Path
 
 import oslo_messaging
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from oslo_config import cfg
 
 from ceilocompat import routing

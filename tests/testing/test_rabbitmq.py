@@ -1,4 +1,4 @@
-"""The routing helpers over a real RabbitMQ, and the broker fixture itself."""
+"""The private RabbitMQ node and its pytest fixture (ceilocompat.testing)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import time
 import uuid
 
 import pytest
-from oslo_config import cfg
 
 from ceilocompat import routing
-from ceilocompat.routing import SAMPLE_ROUTE, RouteRegistry
+from ceilocompat.routing import RouteRegistry
+from bus import Recorder, broker_transport
 from ceilocompat.testing import QueuesNotDrained
 from ceilocompat.testing import fixtures as rabbitmq_fixtures
 from ceilocompat.testing import rabbitmq as broker_module
@@ -23,14 +23,6 @@ needs_broker = pytest.mark.rabbitmq
 WAIT = 30
 
 
-class Recorder:
-    def __init__(self):
-        self.got: queue.Queue = queue.Queue()
-
-    def sample(self, ctxt, publisher_id, event_type, payload, metadata):
-        self.got.put((publisher_id, event_type, payload, metadata))
-
-
 def _amqp_connection(broker):
     import amqp
 
@@ -38,14 +30,6 @@ def _amqp_connection(broker):
                            password="guest", connect_timeout=5)
     conn.connect()
     return conn
-
-
-def _transport(broker):
-    conf = cfg.ConfigOpts()
-    transport = routing.notification_transport(conf, broker.url)
-    # Fail fast instead of retrying forever if the broker is unreachable.
-    conf.set_override("rabbit_retry_interval", 1, group="oslo_messaging_rabbit")
-    return transport
 
 
 @needs_broker
@@ -62,70 +46,6 @@ def test_broker_is_private(rabbitmq):
     listeners = {(l["protocol"], l["interface"], l["port"]) for l in status["listeners"]}
     assert listeners == {("amqp", "127.0.0.1", rabbitmq.amqp_port),
                          ("clustering", "127.0.0.1", rabbitmq.dist_port)}
-
-
-@needs_broker
-def test_routed_notification_round_trip_and_nothing_left_unacked(rabbitmq):
-    reg = RouteRegistry(routing.BUILTIN_ROUTES)
-    route = routing.register_route(f"roundtrip_{uuid.uuid4().hex[:8]}", registry=reg)
-    transport = _transport(rabbitmq)
-    rec = Recorder()
-    listener = routing.notification_listener(transport, [route], [rec])
-    listener.start()
-    try:
-        # The listener declared its queue, named by the route.
-        assert route.routing_key in rabbitmq.queues()
-        payload = [{"counter_name": "cpu", "counter_volume": 1.5, "resource_id": "r-1"}]
-        notifier = routing.notifier_for(transport, route, "telemetry.publisher.node-1", retry=3)
-        notifier.sample({}, route.event_type, payload)
-        publisher_id, event_type, got, metadata = rec.got.get(timeout=WAIT)
-        assert (publisher_id, event_type, got) == ("telemetry.publisher.node-1", route.event_type, payload)
-        assert metadata["message_id"]
-        stats = rabbitmq.wait_until_drained([route.routing_key])
-        assert stats[route.routing_key].consumers == 1
-    finally:
-        listener.stop()
-        listener.wait()
-        transport.cleanup()
-    stats = rabbitmq.queues()[route.routing_key]
-    assert (stats.messages, stats.messages_unacknowledged) == (0, 0)
-
-
-@needs_broker
-def test_sample_route_wire_format_on_the_broker(rabbitmq):
-    """Check with a plain AMQP client that the notifier publishes what the
-    bus facts say: exchange ``ceilometer``, routing key ``metering.sample``,
-    an oslo.messaging 2.0 envelope."""
-    transport = _transport(rabbitmq)
-    conn = _amqp_connection(rabbitmq)
-    probe = f"ceilocompat-probe-{uuid.uuid4().hex[:8]}"
-    try:
-        ch = conn.channel()
-        # Same properties oslo.messaging declares it with (not durable).
-        ch.exchange_declare(SAMPLE_ROUTE.exchange, "topic", durable=False, auto_delete=False)
-        ch.queue_declare(probe, exclusive=True, auto_delete=True)
-        ch.queue_bind(probe, SAMPLE_ROUTE.exchange, SAMPLE_ROUTE.routing_key)
-        payload = [{"counter_name": "memory", "counter_volume": 512}]
-        routing.notifier_for(transport, SAMPLE_ROUTE, "ceilometer.test", retry=3).sample(
-            {}, SAMPLE_ROUTE.event_type, payload)
-        deadline = time.monotonic() + WAIT
-        msg = None
-        while msg is None and time.monotonic() < deadline:
-            msg = ch.basic_get(probe, no_ack=True)
-            if msg is None:
-                time.sleep(0.1)
-        assert msg is not None, "nothing arrived on metering.sample in exchange ceilometer"
-        assert msg.delivery_info["exchange"] == "ceilometer"
-        assert msg.delivery_info["routing_key"] == "metering.sample"
-        envelope = json.loads(msg.body)
-        assert envelope["oslo.version"] == "2.0"
-        inner = json.loads(envelope["oslo.message"])
-        assert (inner["event_type"], inner["priority"], inner["publisher_id"]) == (
-            "metering", "SAMPLE", "ceilometer.test")
-        assert inner["payload"] == payload
-    finally:
-        conn.close()
-        transport.cleanup()
 
 
 @needs_broker
@@ -161,7 +81,7 @@ def test_restart_keeps_data_and_serves_again(rabbitmq):
     finally:
         conn.close()
     # And the routing helpers work against the restarted node.
-    transport = _transport(rabbitmq)
+    transport = broker_transport(rabbitmq)
     rec = Recorder()
     route = routing.register_route(f"after_restart_{uuid.uuid4().hex[:8]}", registry=RouteRegistry())
     listener = routing.notification_listener(transport, route, [rec])
