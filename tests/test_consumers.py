@@ -302,3 +302,13 @@ def test_per_meter_copies_are_counted_not_dead_lettered():
         wait_until(lambda: handler.items and endpoint.counters.per_meter_copies == 1, what="batch and copy")
     assert len(handler.items) == 1 and dead == []
     bus.cleanup()
+
+
+def test_a_route_of_your_own_model_needs_the_model_and_says_so():
+    route = routing.Route("instance_health", "instance_health", "health")
+    with pytest.raises(ValueError) as caught:
+        CompatEndpoint(route, lambda items, delivery: None)
+    message = str(caught.value)
+    assert "'instance_health.sample'" in message and "no built-in wire model 'instance_health'" in message
+    assert "model=InstanceHealth" in message
+    assert CompatEndpoint(route, lambda items, delivery: None, model=cc.Event).model is cc.Event

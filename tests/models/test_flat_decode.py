@@ -148,3 +148,32 @@ def test_inline_coercions_decode_as_the_kind_converts(volume, reader):
         return
     decoded = cc.Sample.from_wire(wire).counter_volume
     assert decoded == expected and type(decoded) is type(expected)
+
+
+def test_generated_decoders_are_readable_by_tracebacks_and_tools():
+    """Like attrs' generated methods, decoders register their source with linecache."""
+    import inspect
+    import linecache
+    import traceback
+
+    view = cc.Sample.at("1.0")
+    assert inspect.getsource(view.from_wire).startswith("def from_wire(d):")
+    filename = view.from_wire.__code__.co_filename
+    assert filename.startswith("<ceilocompat sample") and linecache.getline(filename, 1).startswith("def from_wire")
+
+    class Exploding(dict):  # a mapping whose lookups fail inside the generated code
+        def get(self, key, default=None):
+            raise RuntimeError("boom")
+
+    try:
+        view.from_wire(Exploding(counter_name="cpu"))
+    except Exception as exc:  # noqa: BLE001 - any failure will do, its traceback is the point
+        text = "".join(traceback.format_exception(exc))
+    else:
+        raise AssertionError("the exploding mapping was not read")
+    assert f'File "{filename}"' in text and "d.get(" in text, text
+
+
+def test_decoders_of_different_views_have_different_file_names():
+    names = {v.from_wire.__code__.co_filename for v in views()}
+    assert len(names) == len(views())
