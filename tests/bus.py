@@ -61,3 +61,13 @@ def broker_transport(broker: Any) -> Any:
     # Fail fast instead of retrying forever if the broker is unreachable.
     conf.set_override("rabbit_retry_interval", 1, group="oslo_messaging_rabbit")
     return transport
+
+
+def amqp_connection(broker: Any) -> Any:
+    """A plain AMQP client connection to a private broker, to look under oslo.messaging."""
+    import amqp
+
+    conn = amqp.Connection(host=f"127.0.0.1:{broker.amqp_port}", userid="guest",
+                           password="guest", connect_timeout=5)
+    conn.connect()
+    return conn

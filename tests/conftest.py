@@ -19,6 +19,14 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = pathlib.Path(os.environ.get("CEILOCOMPAT_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a child Python that imports this checkout, plus *extra*."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.update(extra)
+    return env
+
+
 def corpus_path(name: str) -> pathlib.Path:
     path = CORPUS / name
     if not path.exists():

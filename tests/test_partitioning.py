@@ -5,27 +5,18 @@ from __future__ import annotations
 import doctest
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import REPO, subprocess_env
 from ceilocompat import partitioning
 from ceilocompat.partitioning import IPC_SCHEME, PIPE_SCHEME
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _subprocess_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.update(extra)
-    return env
 
 
 def test_doctests_pass():
@@ -135,7 +126,7 @@ _CROSS_PROCESS_SCRIPT = textwrap.dedent("""
 def _run_with_hashseed(seed: str) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", _CROSS_PROCESS_SCRIPT],
-        env=_subprocess_env(PYTHONHASHSEED=seed), capture_output=True, text=True,
+        env=subprocess_env(PYTHONHASHSEED=seed), capture_output=True, text=True,
         timeout=120, cwd=str(REPO),
     )
     assert proc.returncode == 0, proc.stderr

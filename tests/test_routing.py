@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import doctest
 import json
-import os
 import queue
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import oslo_messaging
 import pytest
 from oslo_config import cfg
 
+from conftest import REPO, subprocess_env
 from ceilocompat import routing
 from ceilocompat import partitioning
 from ceilocompat.routing import (
@@ -26,15 +25,7 @@ from ceilocompat.routing import (
     RouteRegistry,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 WAIT = 10  # seconds to wait for a fake:// delivery
-
-
-def _subprocess_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.update(extra)
-    return env
 
 
 def test_doctests_pass():
@@ -417,7 +408,7 @@ _CEILOMETER_SCRIPT = textwrap.dedent("""
 def ceilometer_run():
     pytest.importorskip("ceilometer")
     proc = subprocess.run(
-        [sys.executable, "-c", _CEILOMETER_SCRIPT], env=_subprocess_env(),
+        [sys.executable, "-c", _CEILOMETER_SCRIPT], env=subprocess_env(),
         capture_output=True, text=True, timeout=300, cwd=str(REPO),
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]

@@ -10,20 +10,11 @@ import pytest
 
 from ceilocompat import routing
 from ceilocompat.routing import SAMPLE_ROUTE, RouteRegistry
-from bus import Recorder, broker_transport
+from bus import Recorder, amqp_connection, broker_transport
 
 needs_broker = pytest.mark.rabbitmq
 
 WAIT = 30
-
-
-def _amqp_connection(broker):
-    import amqp
-
-    conn = amqp.Connection(host=f"127.0.0.1:{broker.amqp_port}", userid="guest",
-                           password="guest", connect_timeout=5)
-    conn.connect()
-    return conn
 
 
 @needs_broker
@@ -59,7 +50,7 @@ def test_sample_route_wire_format_on_the_broker(rabbitmq):
     bus facts say: exchange ``ceilometer``, routing key ``metering.sample``,
     an oslo.messaging 2.0 envelope."""
     transport = broker_transport(rabbitmq)
-    conn = _amqp_connection(rabbitmq)
+    conn = amqp_connection(rabbitmq)
     probe = f"ceilocompat-probe-{uuid.uuid4().hex[:8]}"
     try:
         ch = conn.channel()

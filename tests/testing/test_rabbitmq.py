@@ -13,7 +13,7 @@ import pytest
 
 from ceilocompat import routing
 from ceilocompat.routing import RouteRegistry
-from bus import Recorder, broker_transport
+from bus import Recorder, amqp_connection, broker_transport
 from ceilocompat.testing import QueuesNotDrained
 from ceilocompat.testing import fixtures as rabbitmq_fixtures
 from ceilocompat.testing import rabbitmq as broker_module
@@ -21,15 +21,6 @@ from ceilocompat.testing import rabbitmq as broker_module
 needs_broker = pytest.mark.rabbitmq
 
 WAIT = 30
-
-
-def _amqp_connection(broker):
-    import amqp
-
-    conn = amqp.Connection(host=f"127.0.0.1:{broker.amqp_port}", userid="guest",
-                           password="guest", connect_timeout=5)
-    conn.connect()
-    return conn
 
 
 @needs_broker
@@ -51,7 +42,7 @@ def test_broker_is_private(rabbitmq):
 @needs_broker
 def test_restart_keeps_data_and_serves_again(rabbitmq):
     probe = f"ceilocompat-restart-{uuid.uuid4().hex[:8]}"
-    conn = _amqp_connection(rabbitmq)
+    conn = amqp_connection(rabbitmq)
     try:
         ch = conn.channel()
         ch.queue_declare(probe, durable=True, auto_delete=False)
@@ -72,7 +63,7 @@ def test_restart_keeps_data_and_serves_again(rabbitmq):
     for pid in old_pids - set(rabbitmq.pids):
         assert not os.path.exists(f"/proc/{pid}") or _is_zombie(pid)
     assert rabbitmq.queues()[probe].messages == 1
-    conn = _amqp_connection(rabbitmq)
+    conn = amqp_connection(rabbitmq)
     try:
         ch = conn.channel()
         msg = ch.basic_get(probe, no_ack=True)
@@ -107,7 +98,7 @@ def _is_zombie(pid: int) -> bool:
 @needs_broker
 def test_wait_until_drained_reports_what_stays(rabbitmq):
     probe = f"ceilocompat-stays-{uuid.uuid4().hex[:8]}"
-    conn = _amqp_connection(rabbitmq)
+    conn = amqp_connection(rabbitmq)
     try:
         import amqp
 
