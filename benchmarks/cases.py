@@ -27,8 +27,7 @@ import msgpack
 import msgspec
 
 import ceilocompat as cc
-from ceilocompat import loads, unwrap, wrap
-from ceilocompat import samples_from_payload
+from ceilocompat import loads, samples_from_payload, unwrap, wrap
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = pathlib.Path(os.environ.get("CEILOCOMPAT_CORPUS", REPO.parent / "shared" / "corpus"))

@@ -5,7 +5,7 @@ private RabbitMQ (``rabbitmq-server`` must be installed), fills a queue with
 N signed samples in polling-agent batches of 50, then drains it twice, each
 time with a batch listener of the same batch size: once with a bare
 oslo.messaging endpoint that only counts the items it gets, once with a
-:class:`~ceilocompat._consumers.CompatBatchEndpoint` that decodes every
+:class:`~ceilocompat.CompatBatchEndpoint` that decodes every
 sample and verifies its signature. It prints samples per second for both and
 their ratio. Both drain the same queue contents on the same broker, so the
 ratio is what decoding and verifying cost on top of the bus itself.
@@ -24,11 +24,17 @@ from typing import Any, Callable
 
 from oslo_config import cfg
 
-from ceilocompat import Sample
-from ceilocompat.testing.rabbitmq import RabbitMQBroker, find_rabbitmq
-from ceilocompat import CompatBatchEndpoint, ConsumerPolicy, compat_listener
-from ceilocompat import Publisher
-from ceilocompat.routing import POLLING_ROUTE, notification_listener, notification_transport
+from ceilocompat import (
+    POLLING_ROUTE,
+    CompatBatchEndpoint,
+    ConsumerPolicy,
+    Publisher,
+    Sample,
+    compat_listener,
+    notification_listener,
+    notification_transport,
+)
+from ceilocompat.testing import RabbitMQBroker, find_rabbitmq
 
 SECRET = "not-so-secret"
 EXCHANGE = "ceilocompat_e2e"
