@@ -31,7 +31,10 @@ import dataclasses
 import functools
 import re
 
-__all__ = ["CODE_NAMES", "NAMED_SERIES", "Release", "has_passed", "parse_release", "series_number"]
+__all__ = [
+    "CODE_NAMES", "NAMED_SERIES", "NEWEST_KNOWN_RELEASE", "Release", "has_passed", "known_release", "parse_release",
+    "series_number",
+]
 
 #: Code names of Ceilometer's series in order; a name's index is its major version.
 CODE_NAMES = (
@@ -44,6 +47,10 @@ _FIRST_YEAR_SERIES, _FIRST_YEAR_NAMED = 20, 2023
 
 #: Series names before the year-named series, in order from Grizzly (0).
 NAMED_SERIES = CODE_NAMES[:_FIRST_YEAR_SERIES]
+
+#: The newest Ceilometer release ceilocompat's facts were checked against (on PyPI; the
+#: series after the last code name above, whose name is not recorded here).
+NEWEST_KNOWN_RELEASE = "27.0.0"
 
 _CODE_NAME_MAJOR = {name: major for major, name in enumerate(CODE_NAMES)}
 #: Year versions up to Kilo, by (year, half): the series' major version.
@@ -115,6 +122,24 @@ def parse_release(text: str) -> Release:
         if (first, second) in _YEAR_VERSIONS:  # 2015.1.2
             return Release(stripped, (_YEAR_VERSIONS[first, second], 0, third))
     raise ValueError(f"{text!r} is not a Ceilometer release (write it like '9.0.0', '2023.1' or 'pike')")
+
+
+def known_release(text: str) -> Release:
+    """:func:`parse_release`, refusing a release of a series newer than :data:`NEWEST_KNOWN_RELEASE`.
+
+    >>> known_release("2026.2").major
+    27
+    >>> known_release("99.0.0")
+    Traceback (most recent call last):
+    ...
+    ValueError: '99.0.0' is newer than any Ceilometer release ceilocompat knows (the newest is 27.0.0)
+    """
+    release = parse_release(text)
+    if release.major > parse_release(NEWEST_KNOWN_RELEASE).major:
+        raise ValueError(
+            f"{text!r} is newer than any Ceilometer release ceilocompat knows (the newest is {NEWEST_KNOWN_RELEASE})"
+        )
+    return release
 
 
 def series_number(release: str) -> int:

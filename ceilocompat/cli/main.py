@@ -1,5 +1,8 @@
 """``ceilocompat``: the argument parser and the entry point over every command.
 
+Every error is one line on standard error, ``ceilocompat <command>: ...``;
+a mistake in the arguments exits with :attr:`ExitCode.USAGE`.
+
 >>> build_parser().prog
 'ceilocompat'
 """
@@ -9,30 +12,42 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
+import ceilocompat
 from ceilocompat.cli import check, decode, golden, plan, rehearse
 from ceilocompat.cli.exit_codes import ExitCode
 
 __all__ = ["build_parser", "main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, without the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``ceilocompat`` parser with every command registered."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ceilocompat",
         description="Read, check and rehearse Ceilometer's message bus across releases.",
     )
+    parser.add_argument("--version", action="version", version=f"ceilocompat {ceilocompat.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in (decode, check, plan, rehearse, golden):
-        command.register(commands)
+        subparser = command.register(commands)
+        subparser.set_defaults(parser=subparser)  # to report stray arguments as that command's
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ceilocompat`` with *argv* (default: the process arguments); return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, stray = parser.parse_known_args(argv)
+    if stray:
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(stray)}")
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return ExitCode.USAGE

@@ -4,8 +4,10 @@ Runs on the in-process ``fake://`` transport by default; ``--transport
 rabbit://...`` uses a real broker, ``--start-broker`` starts a private one
 (needs ``rabbitmq-server``), and with it ``--restart-broker`` and
 ``--crash-consumer`` inject faults in the middle of the upgrade. Progress
-goes to standard error, the table (or ``--json``) to standard output. Exit
-status: 0 nothing lost or rejected, 1 something was, 2 bad usage.
+goes to standard error, the table (or ``--json``) to standard output: per
+step, one row per consumer group and kind of item (samples, events). Exit
+status: 0 nothing lost or rejected, 1 something was, 2 bad usage or a
+broker that cannot be reached.
 """
 
 from __future__ import annotations
@@ -18,10 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from ceilocompat._signing import DEFAULT_SECRET
+from ceilocompat.cli.arguments import positive_int, positive_seconds, release, seconds
 from ceilocompat.cli.exit_codes import ExitCode
+from ceilocompat.cli.tables import format_table
 from ceilocompat.upgrade.faults import crash_a_consumer, restarting
 from ceilocompat.upgrade.plan import PATHS
-from ceilocompat.upgrade.rehearsal import DEFAULT_FROM_RELEASE, DEFAULT_TO_RELEASE, Rehearsal
+from ceilocompat.upgrade.rehearsal import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_FROM_RELEASE,
+    DEFAULT_TO_RELEASE,
+    Rehearsal,
+    RehearsalReport,
+)
 
 #: Steps (1-based) in which faults are injected: collectors are running new
 #: code in step 2, and step 3 is the middle of the upgrade.
@@ -46,9 +56,9 @@ def command_rehearse(args: argparse.Namespace) -> int:
         if args.restart_broker:
             hooks[RESTART_STEP] = restarting(broker)
         rehearsal = Rehearsal(
-            path=args.path, transport_url=url, samples=args.samples, from_release=args.from_release,
-            to_release=args.to_release, secret=args.secret, strict_fields=args.strict_consumer or (),
-            pin_new_producers=args.pin, hooks=hooks, dwell=args.dwell,
+            path=args.path, transport_url=url, samples=args.samples, from_release=str(args.from_release),
+            to_release=str(args.to_release), secret=args.secret, strict_fields=args.strict_consumer or (),
+            pin_new_producers=args.pin, hooks=hooks, dwell=args.dwell, connect_timeout=args.connect_timeout,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
         report = rehearsal.run()
@@ -61,8 +71,19 @@ def command_rehearse(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
-        print(report.format_table())
+        print(format_report(report))
     return ExitCode.OK if report.ok else ExitCode.PROBLEMS
+
+
+def format_report(report: RehearsalReport) -> str:
+    """The report as a table: under each step, one row per consumer group and kind of item."""
+    header = ("step / consumer group", "items", "produced", "consumed", "lost", "duplicated", "rejected")
+    rows: list[tuple] = []
+    for step in report.steps:
+        rows.append((f"{step.number}. {step.label}",) + ("",) * (len(header) - 1))
+        rows += [(f"   {g.group}", f"{g.kind}s", g.produced, g.consumed, g.lost, g.duplicated, g.rejected)
+                 for g in step.groups]
+    return format_table(header, rows, right=range(2, len(header))) + "\n\n" + report.summary()
 
 
 def _start_broker() -> Any:
@@ -79,13 +100,6 @@ def _usage(message: str) -> int:
     return ExitCode.USAGE
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``rehearse`` command to ``ceilocompat``'s subparsers."""
     rehearse = subparsers.add_parser(
@@ -96,10 +110,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             "upgrade path step by step while traffic flows, and check that every sample and event "
             "reached each consumer group once decoded, with valid signatures."
         ),
-        epilog="Exit status: 0 nothing lost or rejected, 1 something was, 2 bad usage.",
+        epilog="Exit status: 0 nothing lost or rejected, 1 something was, 2 bad usage or an unreachable broker.",
     )
     rehearse.add_argument("--path", choices=sorted(PATHS), default="partial", help="upgrade path (default: partial)")
     rehearse.add_argument("--transport", metavar="URL", help="oslo.messaging transport URL (default: fake://)")
+    rehearse.add_argument(
+        "--connect-timeout", type=positive_seconds, default=DEFAULT_CONNECT_TIMEOUT, metavar="SECONDS",
+        help=f"give up on a broker host not reached within this time (default: {DEFAULT_CONNECT_TIMEOUT:g})",
+    )
     rehearse.add_argument("--start-broker", action="store_true", help="start a private RabbitMQ and rehearse on it")
     rehearse.add_argument(
         "--restart-broker", action="store_true", help="restart that RabbitMQ mid-upgrade (implies --start-broker)"
@@ -107,18 +125,21 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     rehearse.add_argument(
         "--crash-consumer", action="store_true", help="kill a collector in the middle of a batch (real broker only)"
     )
-    rehearse.add_argument("--samples", type=_positive, default=500, metavar="N", help="samples to produce (default: 500)")
-    rehearse.add_argument("--from", dest="from_release", default=DEFAULT_FROM_RELEASE, metavar="RELEASE",
-                          help=f"the old Ceilometer release (default: {DEFAULT_FROM_RELEASE})")
-    rehearse.add_argument("--to", dest="to_release", default=DEFAULT_TO_RELEASE, metavar="RELEASE",
-                          help=f"the new Ceilometer release (default: {DEFAULT_TO_RELEASE})")
+    rehearse.add_argument(
+        "--samples", type=positive_int, default=500, metavar="N",
+        help="samples the polling agents produce over the walk (default: 500); faults add theirs, counted apart",
+    )
+    rehearse.add_argument("--from", dest="from_release", type=release, default=DEFAULT_FROM_RELEASE,
+                          metavar="RELEASE", help=f"the old Ceilometer release (default: {DEFAULT_FROM_RELEASE})")
+    rehearse.add_argument("--to", dest="to_release", type=release, default=DEFAULT_TO_RELEASE, metavar="RELEASE",
+                          help=f"the new Ceilometer release, newer than --from (default: {DEFAULT_TO_RELEASE})")
     rehearse.add_argument("--secret", default=DEFAULT_SECRET, help="telemetry_secret used to sign and verify")
     rehearse.add_argument(
         "--strict-consumer", action="append", metavar="KEY",
         help="make old consumers require KEY, as Ceilometer 21.0.0 required user_name (repeatable)",
     )
     rehearse.add_argument("--pin", action="store_true", help="pin new producers to the old release's keys")
-    rehearse.add_argument("--dwell", type=float, default=3.0, metavar="SECONDS",
+    rehearse.add_argument("--dwell", type=seconds, default=3.0, metavar="SECONDS",
                           help="longest wait for consumers after each burst of traffic (default: 3)")
     rehearse.add_argument("--json", action="store_true", help="print the report as one JSON object")
     rehearse.set_defaults(handler=command_rehearse)

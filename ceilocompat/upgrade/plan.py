@@ -88,6 +88,15 @@ class Step:
     follow_up: str = ""
     any_time: bool = False
 
+    @property
+    def label(self) -> str:
+        """The step's name wherever a step is named (the plan, a rehearsal): ``service: action``.
+
+        >>> PATHS["partial"].steps[2].label
+        'notification-agent: add-alongside'
+        """
+        return f"{self.service.name}: {self.action.value}"
+
 
 @dataclasses.dataclass(frozen=True)
 class UpgradePath:
@@ -305,12 +314,12 @@ def format_path(path: UpgradePath) -> str:
     """*path* as numbered text: each step, its conditions and what to verify.
 
     >>> print(format_path(PATHS["full"]).splitlines()[2])
-    1. database: upgrade in place
+    1. database: migrate (upgrade in place)
     """
     lines = [f"{path.title} ({path.name} path)", ""]
     for number, step in enumerate(path.steps, 1):
         when = " (at any point)" if step.any_time else ""
-        lines.append(f"{number}. {step.service.title}: {_ACTION_TEXT[step.action]}{when}")
+        lines.append(f"{number}. {step.label} ({_ACTION_TEXT[step.action]}){when}")
         lines.append(f"   {step.summary}")
         sections = (
             ("before", step.preconditions),

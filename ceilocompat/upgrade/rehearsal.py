@@ -8,9 +8,14 @@ traffic keeps flowing, then checks that every sample and event produced was
 consumed and decoded by each consumer group, duplicates from at-least-once
 delivery removed by message id.
 
+Items are counted one by one and by kind: the polling agents produce
+exactly ``samples`` samples over the walk (fault hooks may produce more,
+counted apart), the notification agents one event per batch they receive.
+Each :class:`GroupOutcome` is one consumer group's count of one kind.
+
 >>> report = Rehearsal(path="partial", samples=40).run()
->>> report.lost, report.rejected, report.steps[-1].label
-(0, 0, 'api: replace')
+>>> report.lost, report.rejected, report.steps[-1].label, report.samples_produced
+(0, 0, 'api: replace', 40)
 """
 
 from __future__ import annotations
@@ -31,11 +36,15 @@ from ceilocompat._payload import payload_items
 from ceilocompat._publisher import Publisher
 from ceilocompat._signing import DEFAULT_SECRET
 from ceilocompat.models import Event, Sample, Trait, model_version
+from ceilocompat.releases import known_release
 from ceilocompat.upgrade.plan import PATHS, Action, Step
 from ceilocompat.upgrade.rehearsal_bus import GROUPS, RehearsalBus
 from ceilocompat.upgrade.services import COLLECTOR, NOTIFICATION_AGENT, POLLING_AGENT
 
-__all__ = ["DEFAULT_FROM_RELEASE", "DEFAULT_TO_RELEASE", "Generation", "Ledger", "Rehearsal", "RehearsalReport"]
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_FROM_RELEASE", "DEFAULT_TO_RELEASE", "Generation", "Ledger", "Rehearsal",
+    "RehearsalReport",
+]
 
 GROUP_OF_SERVICE = {NOTIFICATION_AGENT.name: "notification-agent", COLLECTOR.name: "collector"}
 
@@ -51,21 +60,35 @@ class Generation(str, enum.Enum):
 
 DEFAULT_FROM_RELEASE = "18.0.0"
 DEFAULT_TO_RELEASE = "27.0.0"
+#: Seconds to wait for each broker host before a rehearsal gives up on it.
+DEFAULT_CONNECT_TIMEOUT = 10.0
 
 
 class Ledger:
-    """What was produced, in which step, and what each group received."""
+    """What was produced, in which step, and what each group received.
+
+    Keys are ``(kind, message_id)``; ``extra`` holds the samples fault hooks
+    produced on top of the ones asked for.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.produced: dict[tuple[str, str], int] = {}
+        self.extra: set[tuple[str, str]] = set()
         self.delivered: dict[str, collections.Counter] = {g: collections.Counter() for g in GROUPS}
         self.rejected: dict[str, set] = {g: set() for g in GROUPS}
 
-    def record_produced(self, kind: str, ids: Iterable[str], step: int) -> None:
+    def record_produced(self, kind: str, ids: Iterable[str], step: int, *, extra: bool = False) -> None:
         with self._lock:
             for message_id in ids:
                 self.produced.setdefault((kind, message_id), step)
+                if extra:
+                    self.extra.add((kind, message_id))
+
+    def count(self, kind: str, *, extra: bool | None = None) -> int:
+        """Items of *kind* produced so far: all of them, or only the extra (or only the asked-for) ones."""
+        with self._lock:
+            return sum(1 for key in self.produced if key[0] == kind and extra in (None, key in self.extra))
 
     def record_delivered(self, group: str, kind: str, ids: Iterable[str]) -> None:
         with self._lock:
@@ -75,11 +98,10 @@ class Ledger:
         with self._lock:
             self.rejected[group].update((kind, i) for i in ids)
 
-    def missing(self, group: str) -> int:
-        """Items the group should have received and has not, yet."""
-        kinds = GROUPS[group]
+    def missing(self, group: str, kind: str) -> int:
+        """Items of *kind* the group should have received and has not, yet."""
         with self._lock:
-            return sum(1 for key in self.produced if key[0] in kinds and key not in self.delivered[group])
+            return sum(1 for key in self.produced if key[0] == kind and key not in self.delivered[group])
 
     def outstanding(self, group: str) -> int:
         """Missing items that no group has rejected either: still travelling."""
@@ -94,9 +116,10 @@ class Ledger:
 
 @attrs.frozen
 class GroupOutcome:
-    """One consumer group's view of one step's traffic."""
+    """One consumer group's count of one kind of item (``sample`` or ``event``) in one step's traffic."""
 
     group: str
+    kind: str
     produced: int
     consumed: int
     lost: int
@@ -109,10 +132,6 @@ class StepOutcome:
     number: int
     label: str
     groups: tuple[GroupOutcome, ...]
-
-    @property
-    def produced(self) -> int:
-        return max((g.produced for g in self.groups), default=0)
 
     def total(self, name: str) -> int:
         return sum(getattr(g, name) for g in self.groups)
@@ -128,6 +147,11 @@ class RehearsalReport:
     to_release: str
     steps: tuple[StepOutcome, ...]
     events: tuple[str, ...] = ()
+    #: Samples the polling agents produced (as many as asked), those fault hooks produced
+    #: besides, and the events the notification agents produced.
+    samples_produced: int = 0
+    extra_samples: int = 0
+    events_produced: int = 0
 
     @property
     def lost(self) -> int:
@@ -145,6 +169,17 @@ class RehearsalReport:
     def ok(self) -> bool:
         return self.lost == 0 and self.rejected == 0
 
+    def summary(self) -> str:
+        """What was produced and the verdict, in two lines."""
+        verdict = "nothing lost" if self.ok else "FAILED"
+        extra = f" (+{self.extra_samples} during faults)" if self.extra_samples else ""
+        return (
+            f"produced: {self.samples_produced} samples by the polling agents{extra}, "
+            f"{self.events_produced} events by the notification agents\n"
+            f"{self.path} path {self.from_release} -> {self.to_release} on {self.transport}: "
+            f"{self.lost} lost, {self.rejected} rejected, {self.duplicated} duplicates removed: {verdict}"
+        )
+
     def as_dict(self) -> dict:
         return {
             "path": self.path,
@@ -155,29 +190,15 @@ class RehearsalReport:
             "rejected": self.rejected,
             "duplicated": self.duplicated,
             "ok": self.ok,
+            "units": "each count is of items of one kind: samples or events",
+            "produced": {"samples": self.samples_produced, "samples_by_faults": self.extra_samples,
+                         "events": self.events_produced},
             "events": list(self.events),
             "steps": [
                 {"number": s.number, "label": s.label, "groups": [attrs.asdict(g) for g in s.groups]}
                 for s in self.steps
             ],
         }
-
-    def format_table(self) -> str:
-        header = ("step", "group", "produced", "consumed", "lost", "duplicated", "rejected")
-        rows = [header]
-        for s in self.steps:
-            for g in s.groups:
-                rows.append((f"{s.number}. {s.label}", g.group, g.produced, g.consumed, g.lost, g.duplicated, g.rejected))
-        widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
-        lines = ["  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        verdict = "nothing lost" if self.ok else "FAILED"
-        lines.append("")
-        lines.append(
-            f"{self.path} path {self.from_release} -> {self.to_release} on {self.transport}: "
-            f"{self.lost} lost, {self.rejected} rejected, {self.duplicated} duplicates removed: {verdict}"
-        )
-        return "\n".join(lines)
 
 
 def _ids_in(payload: Any) -> list[str]:
@@ -275,7 +296,8 @@ class Rehearsal:
     """Rehearse one upgrade path with traffic flowing; see the module doc.
 
     :param transport_url: ``fake://`` (in-process) or a ``rabbit://`` URL.
-    :param samples: about how many samples the polling agents produce in all.
+    :param samples: how many samples the polling agents produce over the walk
+        (fault hooks that call :meth:`produce` add theirs, counted apart).
     :param strict_fields: keys that old consumers require (as Ceilometer
         21.0.0 required ``user_name``); payloads without them are lost.
     :param pin_new_producers: new producers emit only the old release's keys.
@@ -284,6 +306,9 @@ class Rehearsal:
     :param dwell: at most this many seconds of running time after each burst
         of traffic, so the running consumers take their share before the
         next change (less when every group has caught up).
+    :param connect_timeout: seconds to wait for each broker host of a
+        ``rabbit://`` URL before giving up (ConnectionError) instead of
+        retrying forever.
     """
 
     def __init__(
@@ -301,11 +326,15 @@ class Rehearsal:
         progress: Callable[[str], None] | None = None,
         settle_timeout: float = 60.0,
         dwell: float = 3.0,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
         if path not in PATHS:
             raise ValueError(f"unknown path {path!r} (known: {', '.join(PATHS)})")
         if samples < 1:
             raise ValueError("a rehearsal needs at least one sample")
+        if not known_release(from_release) < known_release(to_release):
+            raise ValueError(f"cannot rehearse an upgrade from {from_release} to {to_release}: "
+                             "the release upgraded to must be newer than the one upgraded from")
         self.path = PATHS[path]
         self.transport_url = transport_url
         self.samples = samples
@@ -321,6 +350,7 @@ class Rehearsal:
         self.progress = progress or (lambda line: None)
         self.settle_timeout = settle_timeout
         self.dwell = dwell
+        self.connect_timeout = connect_timeout
         self.run_id = uuid.uuid4().hex[:8]
         self.bus = RehearsalBus(transport_url, self.run_id)
         self.ledger = Ledger()
@@ -369,8 +399,8 @@ class Rehearsal:
             member.stop()
 
     def flow(self, count: int) -> None:
-        """Produce *count* samples, then let the deployment run for a while."""
-        self.produce(count)
+        """Produce *count* of the samples asked for, then let the deployment run for a while."""
+        self._produce(count, extra=False)
         deadline = time.monotonic() + self.dwell
         while time.monotonic() < deadline and not self._caught_up():
             time.sleep(0.02)
@@ -379,12 +409,15 @@ class Rehearsal:
         return all(self.ledger.outstanding(g) == 0 for g in GROUPS)
 
     def produce(self, count: int) -> None:
-        """Each running polling agent publishes its share of *count* samples."""
+        """Each running polling agent publishes its share of *count* samples beyond those asked for (a fault's)."""
+        self._produce(count, extra=True)
+
+    def _produce(self, count: int, *, extra: bool) -> None:
         agents = list(self.polling_agents.items())
         for index, (generation, publisher) in enumerate(agents):
             share = count // len(agents) + (1 if index < count % len(agents) else 0)
             samples = [self._sample(generation) for _ in range(share)]
-            self.ledger.record_produced("sample", [s.message_id for s in samples], self.current_step)
+            self.ledger.record_produced("sample", [s.message_id for s in samples], self.current_step, extra=extra)
             publisher.publish(samples)
 
     def _sample(self, generation: Generation) -> Sample:
@@ -399,24 +432,29 @@ class Rehearsal:
     # --- the walk ----------------------------------------------------------
 
     def run(self) -> RehearsalReport:
-        """Walk the plan with traffic flowing; return the :class:`RehearsalReport`."""
+        """Walk the plan with traffic flowing; return the :class:`RehearsalReport`.
+
+        Raises ValueError for a transport URL that is not one, ConnectionError
+        for a broker that cannot be reached, before anything starts.
+        """
+        self.bus.parsed_url()
+        self.bus.check_reachable(self.connect_timeout)
         self.transport = self.bus.transport()
         try:
             for service in (COLLECTOR.name, NOTIFICATION_AGENT.name, POLLING_AGENT.name):
                 self.start(service, Generation.OLD)
             steps = self.path.steps
-            per_phase = max(1, self.samples // (2 * len(steps)))
+            shares = iter(_shares(self.samples, [_has_transition(step) for step in steps]))
             for number, step in enumerate(steps, 1):
                 self.current_step = number
-                self.progress(f"[{number}/{len(steps)}] {step.service.name}: {step.action.value}")
-                self.flow(per_phase)
-                self._apply(step)
+                self.progress(f"[{number}/{len(steps)}] {step.label}")
+                self.flow(next(shares))
+                self._apply(step, next(shares) if _has_transition(step) else 0)
                 hook = self.hooks.get(number)
                 if hook is not None:
                     hook(self)
-                self.flow(per_phase)
-                self.progress(f"      produced so far {len(self.ledger.produced)}, waiting on "
-                              + ", ".join(f"{g} {self.ledger.missing(g)}" for g in GROUPS))
+                self.flow(next(shares))
+                self.progress(f"      {self._progress_line()}")
             self._settle()
         finally:
             for key in list(self.members):
@@ -428,15 +466,25 @@ class Rehearsal:
                 self.note(f"could not remove the rehearsal's queues ({exc}): {', '.join(self.bus.queues())}")
         return self._report()
 
-    def _apply(self, step: Step) -> None:
+    def _progress_line(self) -> str:
+        extra = self.ledger.count("sample", extra=True)
+        waiting = "; ".join(
+            f"{group} " + " and ".join(f"{self.ledger.missing(group, kind)} {kind}s" for kind in kinds)
+            for group, kinds in GROUPS.items()
+        )
+        return (f"samples produced so far: {self.ledger.count('sample', extra=False)} of {self.samples}"
+                + (f" (and {extra} during faults)" if extra else "") + f"; waiting on {waiting}")
+
+    def _apply(self, step: Step, count: int) -> None:
+        """Upgrade the step's service; *count* samples flow in between (see :func:`_has_transition`)."""
         service = step.service.name
         if step.action is Action.REPLACE:
             self.stop(service, Generation.OLD)
-            self.flow(1)  # traffic while the service is down everywhere
+            self.flow(count)  # traffic while the service is down everywhere
             self.start(service, Generation.NEW)
         elif step.action is Action.ADD_ALONGSIDE:
             self.start(service, Generation.NEW)
-            self.flow(1)  # old and new side by side
+            self.flow(count)  # old and new side by side
             self.stop(service, Generation.OLD)  # the step's follow-up
 
     def _settle(self) -> None:
@@ -454,14 +502,55 @@ class Rehearsal:
         for number, step in enumerate(self.path.steps, 1):
             groups = []
             for group, kinds in GROUPS.items():
-                keys = [k for k, s in ledger.produced.items() if s == number and k[0] in kinds]
-                delivered = ledger.delivered[group]
-                consumed = sum(1 for k in keys if delivered[k] > 0)
-                groups.append(GroupOutcome(
-                    group=group, produced=len(keys), consumed=consumed, lost=len(keys) - consumed,
-                    duplicated=sum(max(0, delivered[k] - 1) for k in keys),
-                    rejected=sum(1 for k in keys if k in ledger.rejected[group]),
-                ))
-            outcomes.append(StepOutcome(number, f"{step.service.name}: {step.action.value}", tuple(groups)))
-        return RehearsalReport(self.path.name, self.transport_url.split("@")[-1], self.from_release, self.to_release,
-                      tuple(outcomes), tuple(self.notes))
+                for kind in kinds:
+                    keys = [k for k, s in ledger.produced.items() if s == number and k[0] == kind]
+                    delivered = ledger.delivered[group]
+                    consumed = sum(1 for k in keys if delivered[k] > 0)
+                    groups.append(GroupOutcome(
+                        group=group, kind=kind, produced=len(keys), consumed=consumed, lost=len(keys) - consumed,
+                        duplicated=sum(max(0, delivered[k] - 1) for k in keys),
+                        rejected=sum(1 for k in keys if k in ledger.rejected[group]),
+                    ))
+            outcomes.append(StepOutcome(number, step.label, tuple(groups)))
+        return RehearsalReport(
+            self.path.name, self.transport_url.split("@")[-1], self.from_release, self.to_release,
+            tuple(outcomes), tuple(self.notes), samples_produced=ledger.count("sample", extra=False),
+            extra_samples=ledger.count("sample", extra=True), events_produced=ledger.count("event"),
+        )
+
+
+def _has_transition(step: Step) -> bool:
+    """Whether samples flow in the middle of *step*: between stopping and starting, or side by side.
+
+    Not while the polling agents themselves are replaced: then nothing polls.
+
+    >>> [_has_transition(s) for s in PATHS["full"].steps]
+    [False, True, True, False, True]
+    """
+    if step.action is Action.REPLACE:
+        return step.service is not POLLING_AGENT
+    return step.action is Action.ADD_ALONGSIDE
+
+
+def _shares(total: int, transitions: list[bool]) -> list[int]:
+    """*total* samples split over the phases of the steps, in order: before, transition (if any), after.
+
+    Each transition carries one sample, the rest is split evenly, so the
+    shares add up to *total*.
+
+    >>> _shares(500, [False, True, True])
+    [83, 83, 83, 1, 83, 83, 1, 83]
+    >>> sum(_shares(7, [True] * 5))
+    7
+    """
+    singles = min(total, sum(transitions))
+    whole, rest = divmod(total - singles, 2 * len(transitions))
+    even = iter([whole + (1 if i < rest else 0) for i in range(2 * len(transitions))])
+    out = []
+    for transition in transitions:
+        out.append(next(even))
+        if transition:
+            out.append(1 if singles > 0 else 0)
+            singles -= 1
+        out.append(next(even))
+    return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import urllib.parse
+from importlib.metadata import entry_points
 from typing import Any
 
 import attrs
@@ -65,6 +66,57 @@ class RehearsalBus:
         """Every queue this rehearsal's traffic can create on a broker."""
         return [self.pool(g) for g in GROUPS] + [r.routing_key for r in (self.polling, self.samples, self.events)]
 
+    def parsed_url(self) -> Any:
+        """The transport URL as oslo.messaging reads it; ValueError if it is not one or has no driver.
+
+        >>> RehearsalBus("bogus://x", "x").parsed_url()
+        Traceback (most recent call last):
+        ...
+        ValueError: no oslo.messaging driver for bogus:// transport URLs (installed: fake, kafka, kombu, rabbit)
+        """
+        from oslo_config import cfg
+
+        from ceilocompat._messaging import oslo_messaging
+
+        try:
+            parsed = oslo_messaging.TransportURL.parse(cfg.ConfigOpts(), self.url)
+        except oslo_messaging.InvalidTransportURL as exc:  # its text never holds the URL, nor a password
+            raise ValueError(
+                f"not a transport URL ({exc}): write it like rabbit://USER:PASSWORD@HOST:5672/ or fake://"
+            ) from None
+        drivers = sorted({e.name for e in entry_points(group="oslo.messaging.drivers")})
+        if parsed.transport not in drivers:
+            raise ValueError(
+                f"no oslo.messaging driver for {parsed.transport}:// transport URLs (installed: {', '.join(drivers)})"
+            )
+        return parsed
+
+    def check_reachable(self, timeout: float) -> None:
+        """Log in to every broker host of a ``rabbit://`` URL within *timeout* seconds each.
+
+        Raises ConnectionError naming the hosts (``host:port``, never the
+        credentials) that could not be reached, and why.
+        """
+        if not self.is_rabbit:
+            return
+        import amqp
+
+        failures = []
+        for address, user, password in self._brokers():
+            connection = amqp.Connection(host=address, userid=user, password=password,
+                                         virtual_host=self.parsed_url().virtual_host or "/", connect_timeout=timeout)
+            try:
+                connection.connect()
+            except Exception as exc:  # refused, timed out, login refused, no such vhost...
+                failures.append(f"{address} ({' '.join(str(exc).split()) or type(exc).__name__})")
+            finally:
+                connection.collect()
+        if failures:
+            raise ConnectionError(
+                f"cannot reach the broker at {', '.join(failures)} within {timeout:g}s; "
+                "check the transport URL and that RabbitMQ runs there"
+            )
+
     def transport(self) -> Any:
         from oslo_config import cfg
 
@@ -81,15 +133,17 @@ class RehearsalBus:
         >>> RehearsalBus("rabbit://u:p@h1:5672,u:p@h2:5672/ceilo%2Fmeter", "x").amqp_url()
         'amqp://u:p@h1:5672/ceilo%2Fmeter'
         """
-        from oslo_config import cfg
+        address, user, password = self._brokers()[0]
+        quote = functools.partial(urllib.parse.quote, safe="")
+        return f"amqp://{quote(user)}:{quote(password)}@{address}/{quote(self.parsed_url().virtual_host or '')}"
 
+    def _brokers(self) -> list[tuple[str, str, str]]:
+        """``(host:port, user, password)`` of every host of the URL, RabbitMQ's defaults filled in."""
         from ceilocompat._messaging import oslo_messaging
 
-        parsed = oslo_messaging.TransportURL.parse(cfg.ConfigOpts(), self.url)
-        host = parsed.hosts[0]
-        quote = functools.partial(urllib.parse.quote, safe="")
-        credentials = f"{quote(host.username or 'guest')}:{quote(host.password or 'guest')}@"
-        return f"amqp://{credentials}{host.hostname}:{host.port or 5672}/{quote(parsed.virtual_host or '')}"
+        hosts = self.parsed_url().hosts or [oslo_messaging.TransportHost()]
+        return [(f"{h.hostname or 'localhost'}:{h.port or 5672}", h.username or "guest", h.password or "guest")
+                for h in hosts]
 
     @property
     def is_rabbit(self) -> bool:

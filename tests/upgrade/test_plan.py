@@ -120,8 +120,9 @@ def test_plan_full_prints_numbered_steps_with_checks():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     heads = [line for line in out.splitlines() if line[:1].isdigit()]
-    assert [h.split(":")[0] for h in heads] == ["1. database", "2. collector", "3. notification agent",
-                                                "4. polling agent", "5. api"]
+    assert [h.split(" (")[0] for h in heads] == ["1. database: migrate", "2. collector: replace",
+                                                 "3. notification-agent: replace", "4. polling-agent: replace",
+                                                 "5. api: replace"], "the steps' labels, as a rehearsal names them"
     assert "stop every old instance, then start the new release" in heads[1]
     assert out.count("verify after:") == 5
     assert "(at any point)" in heads[4]

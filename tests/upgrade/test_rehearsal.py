@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ceilocompat.cli.rehearse import format_report
 from ceilocompat.upgrade.faults import crash_a_consumer, restarting
 from ceilocompat.upgrade.rehearsal import Rehearsal
 from ceilocompat.upgrade.rehearsal_bus import RehearsalBus as Bus
@@ -13,14 +14,19 @@ from ceilocompat.upgrade.rehearsal_bus import RehearsalBus as Bus
 def test_both_paths_lose_nothing_on_fake_transport(path):
     report = Rehearsal(path=path, samples=200, dwell=1.0).run()
     assert report.lost == 0 and report.rejected == 0 and report.ok
-    produced = sum(s.groups[0].produced for s in report.steps)
-    assert produced >= 200, "every step carried traffic"
-    assert all(g.produced > 0 for s in report.steps for g in s.groups)
-    collector = [g for s in report.steps for g in s.groups if g.group == "collector"]
-    assert sum(g.consumed for g in collector) > produced, "collectors also get the agents' events"
+    samples = [g for s in report.steps for g in s.groups if g.kind == "sample"]
+    assert {g.group for g in samples} == {"notification-agent", "collector"}
+    produced = sum(g.produced for g in samples if g.group == "notification-agent")
+    assert produced == report.samples_produced == 200, "exactly the samples asked for"
+    assert all(g.produced > 0 for s in report.steps for g in s.groups), "every step carried traffic"
+    events = [g for s in report.steps for g in s.groups if g.kind == "event"]
+    assert {g.group for g in events} == {"collector"}, "collectors also get the agents' events"
+    assert sum(g.consumed for g in events) == report.events_produced > 0
     assert [s.label.split(":")[0] for s in report.steps] == ["database", "collector", "notification-agent", "polling-agent", "api"]
     data = report.as_dict()
     assert data["lost"] == 0 and data["ok"] is True and len(data["steps"]) == 5
+    assert data["produced"] == {"samples": 200, "samples_by_faults": 0, "events": report.events_produced}
+    assert {g["kind"] for g in data["steps"][0]["groups"]} == {"sample", "event"}
 
 
 def test_a_strict_old_consumer_is_caught():
@@ -29,9 +35,9 @@ def test_a_strict_old_consumer_is_caught():
     assert not report.ok
     assert report.lost > 0 and report.rejected > 0
     first = report.steps[0].groups[0]
-    assert first.group == "notification-agent" and first.lost == first.produced
+    assert (first.group, first.kind) == ("notification-agent", "sample") and first.lost == first.produced
     assert any("KeyError" in note and "user_name" in note for note in report.events)
-    assert "FAILED" in report.format_table()
+    assert "FAILED" in report.summary()
 
 
 def test_pinned_new_producers_lose_nothing():
@@ -44,6 +50,8 @@ def test_bad_arguments():
         Rehearsal(path="sideways")
     with pytest.raises(ValueError):
         Rehearsal(samples=0)
+    with pytest.raises(ValueError, match="must be newer"):
+        Rehearsal(from_release="27.0.0", to_release="18.0.0")
     with pytest.raises(ValueError, match="real broker"):
         crash_a_consumer(Rehearsal())
 
@@ -61,7 +69,8 @@ def test_partial_path_on_rabbitmq_with_a_broker_restart_and_a_crashed_consumer(r
         path="partial", transport_url=rabbitmq.url, samples=150, dwell=2.0,
         hooks={2: restarting(rabbitmq), 3: crash_a_consumer},
     ).run()
-    assert report.lost == 0 and report.rejected == 0, report.format_table()
+    assert report.lost == 0 and report.rejected == 0, format_report(report)
+    assert report.samples_produced == 150 and report.extra_samples > 0, "faults' samples are counted apart"
     assert any("restarted RabbitMQ" in n for n in report.events)
     assert any("killed a collector" in n for n in report.events)
     leftovers = [q for q in rabbitmq.queues() if q.startswith("rehearsal_")]
@@ -71,7 +80,7 @@ def test_partial_path_on_rabbitmq_with_a_broker_restart_and_a_crashed_consumer(r
 @pytest.mark.rabbitmq
 def test_full_path_on_rabbitmq(rabbitmq):
     report = Rehearsal(path="full", transport_url=rabbitmq.url, samples=100, dwell=1.0).run()
-    assert report.ok, report.format_table()
+    assert report.ok, format_report(report)
 
 
 def rehearse(*args: str):
