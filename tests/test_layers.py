@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("evolution", ("ceilocompat.evolution",)),
     ("testing", ("ceilocompat.testing",)),
     ("upgrade", ("ceilocompat.upgrade",)),
+    ("grenade", ("ceilocompat.grenade",)),
     ("command line", ("ceilocompat.cli", "ceilocompat.__main__")),
     ("plugins", ("ceilocompat.pytest_plugin",)),
 ]

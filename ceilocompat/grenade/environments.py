@@ -1,0 +1,321 @@
+"""Release environments: one cached virtualenv per Ceilometer release, built from PyPI.
+
+A release of Ceilometer runs only with libraries of its own time. Each
+environment is built the way the release was tested: ``pip install
+ceilometer==<release>`` with its series' upper-constraints (the
+``ceilometer===`` line removed) under an interpreter the series supports,
+found among those on the machine (``PATH`` and the pyenv root). When that
+does not build, the next recipe is tried: the same constraints under the
+machine's default Python 3.11, then no constraints with the few pins a
+release is known to need. Every attempt is recorded, so a release that does
+not install says why.
+
+Environments live under :func:`cache_dir` (``CEILOCOMPAT_RELEASES_DIR``, else
+``~/.cache/ceilocompat/releases``), one directory per release, with an
+``environment.json`` written once the release imports its agents; pip's own
+cache keeps every download, so a rebuild needs nothing new from the network.
+
+>>> [str(r) for r in candidate_recipes("21.0.0", {"3.11": "/usr/bin/python3.11"})][:2]
+['21.0.0 on Python 3.11 with 2023.2 constraints', '21.0.0 on Python 3.11 without constraints']
+>>> series_of("13.1.2"), series_of("27.0.0")
+('train', 'master')
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+import attrs
+
+from ceilocompat.releases import CODE_NAMES, parse_release
+
+__all__ = [
+    "Environment",
+    "Recipe",
+    "build_environment",
+    "cache_dir",
+    "candidate_recipes",
+    "constraints_dir",
+    "find_interpreters",
+    "series_of",
+]
+
+#: Interpreters each series was tested with, by Ceilometer major version, preferred first.
+SERIES_PYTHONS: dict[int, tuple[str, ...]] = {
+    9: ("3.6",), 10: ("3.6",), 11: ("3.6",), 12: ("3.7", "3.6"), 13: ("3.7", "3.6"),
+    14: ("3.8", "3.7", "3.6"), 15: ("3.8", "3.7", "3.6"), 16: ("3.8", "3.7", "3.6"),
+    17: ("3.9", "3.8"), 18: ("3.9", "3.8"), 19: ("3.10", "3.9", "3.8"), 20: ("3.10", "3.9"),
+    21: ("3.11", "3.10"), 22: ("3.11", "3.10"), 23: ("3.11", "3.12", "3.10"), 24: ("3.11", "3.12", "3.10"),
+    25: ("3.11", "3.12", "3.10"), 26: ("3.11", "3.12", "3.13"), 27: ("3.11", "3.12", "3.13"),
+}
+#: The interpreter tried when a series' own ones do not build the release.
+FALLBACK_PYTHON = "3.11"
+#: Pins a release needs when installed without constraints (newer libraries dropped what it uses).
+UNCONSTRAINED_PINS: dict[int, tuple[str, ...]] = {
+    12: ("oslo.utils<5.1",),  # 12.x imports oslo_utils.fnmatch
+    13: ("oslo.utils<5.1",),
+}
+#: Modules each release must import for its services to start.
+AGENT_MODULES = ("ceilometer.notification", "ceilometer.polling.manager", "ceilometer.publisher.utils")
+#: The newest pip each old interpreter runs.
+_PIP_FOR_PYTHON = {"3.6": "pip<22", "3.7": "pip<24.1"}
+_MARKER = "environment.json"
+_FAILED = "failed.json"
+
+
+def series_of(release: str) -> str:
+    """The series whose upper-constraints a release installs with (``master`` past the newest).
+
+    >>> series_of("20.0.0"), series_of("2024.2"), series_of("12.1.1")
+    ('2023.1', '2024.2', 'stein')
+    """
+    major = parse_release(release).major
+    if major >= len(CODE_NAMES):
+        return "master"
+    if major >= 20:
+        year, half = divmod(major - 20, 2)
+        return f"{2023 + year}.{half + 1}"
+    return CODE_NAMES[major]
+
+
+def constraints_dir() -> pathlib.Path:
+    """Where the upper-constraints files are: ``CEILOCOMPAT_CONSTRAINTS``, else ``../shared/openstack-constraints``."""
+    explicit = os.environ.get("CEILOCOMPAT_CONSTRAINTS")
+    if explicit:
+        return pathlib.Path(explicit)
+    return pathlib.Path(__file__).resolve().parents[3] / "shared" / "openstack-constraints"
+
+
+def cache_dir() -> pathlib.Path:
+    """Where release environments are built and kept."""
+    explicit = os.environ.get("CEILOCOMPAT_RELEASES_DIR")
+    if explicit:
+        return pathlib.Path(explicit)
+    return pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "ceilocompat" / "releases"
+
+
+def find_interpreters(search: Iterable[str] | None = None) -> dict[str, str]:
+    """``{"3.11": path}`` for every CPython 3 on ``PATH`` or under the pyenv root.
+
+    >>> "3.11" in find_interpreters() or sys.version_info[:2] != (3, 11)
+    True
+    """
+    found: dict[str, str] = {}
+    roots = list(search) if search is not None else _interpreter_dirs()
+    for directory in roots:
+        for path in sorted(pathlib.Path(directory).glob("python3.*")):
+            match = re.fullmatch(r"python(3\.\d+)", path.name)
+            if match and os.access(path, os.X_OK):
+                found.setdefault(match.group(1), str(path))
+    return dict(sorted(found.items(), key=lambda item: tuple(int(n) for n in item[0].split("."))))
+
+
+def _interpreter_dirs() -> list[str]:
+    pyenv = pathlib.Path(os.environ.get("PYENV_ROOT", pathlib.Path.home() / ".pyenv")) / "versions"
+    dirs = [str(p / "bin") for p in sorted(pyenv.glob("3.*"))] if pyenv.is_dir() else []
+    return dirs + os.environ.get("PATH", "").split(os.pathsep)
+
+
+@attrs.frozen
+class Recipe:
+    """One way to install a release: which interpreter, which constraints, which extra pins."""
+
+    release: str
+    python: str
+    interpreter: str = attrs.field(repr=False)
+    series: str | None
+    pins: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        constraints = f"with {self.series} constraints" if self.series else "without constraints"
+        pins = f" and {', '.join(self.pins)}" if self.pins else ""
+        return f"{self.release} on Python {self.python} {constraints}{pins}"
+
+
+def candidate_recipes(release: str, interpreters: Mapping[str, str]) -> list[Recipe]:
+    """The recipes to try for *release*, best first, among the interpreters present."""
+    major = parse_release(release).major
+    series = series_of(release)
+    pythons = [p for p in SERIES_PYTHONS.get(major, ()) if p in interpreters]
+    recipes = [Recipe(release, p, interpreters[p], series) for p in pythons[:1]]
+    if FALLBACK_PYTHON in interpreters:
+        fallback = interpreters[FALLBACK_PYTHON]
+        if FALLBACK_PYTHON not in pythons[:1]:
+            recipes.append(Recipe(release, FALLBACK_PYTHON, fallback, series))
+        recipes.append(Recipe(release, FALLBACK_PYTHON, fallback, None, UNCONSTRAINED_PINS.get(major, ())))
+    return recipes
+
+
+@attrs.frozen
+class Environment:
+    """A built (or failed) release environment and how it came to be."""
+
+    release: str
+    path: pathlib.Path
+    ok: bool
+    recipe: str = ""
+    python: str = ""
+    version: str = ""
+    seconds: float = 0.0
+    attempts: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        """Why it is not usable (the last attempt's error), or ``""``."""
+        return "" if self.ok or not self.attempts else self.attempts[-1]
+
+    def bin(self, name: str) -> str:
+        """The path of a console script (``ceilometer-agent-notification``) or ``python``."""
+        return str(self.path / "bin" / name)
+
+    def as_dict(self) -> dict:
+        return {**attrs.asdict(self), "path": str(self.path), "reason": self.reason}
+
+
+def build_environment(
+    release: str,
+    *,
+    root: pathlib.Path | None = None,
+    interpreters: Mapping[str, str] | None = None,
+    rebuild: bool = False,
+    progress: Callable[[str], None] | None = None,
+    timeout: float = 1800.0,
+) -> Environment:
+    """The environment of *release*, built unless a usable one is cached.
+
+    A release that failed before is not retried unless *rebuild*; its
+    environment says why it failed.
+    """
+    say = progress or (lambda line: None)
+    text = str(parse_release(release))
+    home = (root or cache_dir()) / text
+    if not rebuild:
+        cached = _load(home)
+        if cached is not None:
+            return cached
+    interpreters = find_interpreters() if interpreters is None else interpreters
+    recipes = candidate_recipes(text, interpreters)
+    if not recipes:
+        return _failed(home, text, ["no Python 3 interpreter for this release on this machine"], 0.0)
+    attempts: list[str] = []
+    started = time.monotonic()
+    for recipe in recipes:
+        say(f"{text}: installing {recipe}")
+        error = _install(home, recipe, timeout)
+        if error is None:
+            error, version = _probe(home)
+            if error is None:
+                env = Environment(text, home, True, str(recipe), recipe.python, version,
+                                  round(time.monotonic() - started, 1), tuple(attempts))
+                (home / _MARKER).write_text(json.dumps(env.as_dict(), indent=2) + "\n")
+                say(f"{text}: ready ({recipe}, {env.seconds:.0f} s)")
+                return env
+        attempts.append(f"{recipe}: {error}")
+        say(f"{text}: {recipe} failed: {error}")
+    return _failed(home, text, attempts, time.monotonic() - started)
+
+
+def _load(home: pathlib.Path) -> Environment | None:
+    for name, ok in ((_MARKER, True), (_FAILED, False)):
+        try:
+            data = json.loads((home / name).read_text())
+        except (OSError, ValueError):
+            continue
+        if ok and not os.access(home / "bin" / "python", os.X_OK):
+            return None
+        return Environment(data["release"], home, ok, data.get("recipe", ""), data.get("python", ""),
+                           data.get("version", ""), data.get("seconds", 0.0), tuple(data.get("attempts", ())))
+    return None
+
+
+def _failed(home: pathlib.Path, release: str, attempts: list[str], seconds: float) -> Environment:
+    env = Environment(release, home, False, seconds=round(seconds, 1), attempts=tuple(attempts))
+    home.mkdir(parents=True, exist_ok=True)
+    (home / _FAILED).write_text(json.dumps(env.as_dict(), indent=2) + "\n")
+    return env
+
+
+def _install(home: pathlib.Path, recipe: Recipe, timeout: float) -> str | None:
+    """Make a fresh venv at *home* and install the recipe into it; the error, or None."""
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    steps = [[recipe.interpreter, "-m", "venv", str(home)]]
+    python = str(home / "bin" / "python")
+    pip = [python, "-m", "pip", "--disable-pip-version-check", "-q"]
+    steps.append(pip + ["install", "--upgrade", _PIP_FOR_PYTHON.get(recipe.python, "pip"), "setuptools<70", "wheel"])
+    install = pip + ["install", f"ceilometer=={recipe.release}", *recipe.pins]
+    if recipe.series:
+        constraints = _constraints_without_ceilometer(recipe.series, home)
+        if constraints is None:
+            return f"no upper-constraints file for {recipe.series} in {constraints_dir()}"
+        install += ["-c", str(constraints)]
+    steps.append(install)
+    deadline = time.monotonic() + timeout
+    for command in steps:
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                                  timeout=max(1.0, deadline - time.monotonic()), env=_pip_env())
+        except subprocess.TimeoutExpired:
+            return f"gave up after {timeout:.0f} s"
+        if done.returncode != 0:
+            return _last_error(done.stderr or done.stdout)
+    return None
+
+
+def _pip_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV")}
+    env["PIP_NO_INPUT"] = "1"
+    return env
+
+
+def _constraints_without_ceilometer(series: str, home: pathlib.Path) -> pathlib.Path | None:
+    source = constraints_dir() / f"{series}.txt"
+    try:
+        lines = source.read_text().splitlines()
+    except OSError:
+        return None
+    kept = [line for line in lines if not re.match(r"\s*ceilometer\s*===", line)]
+    target = home / "upper-constraints.txt"
+    target.write_text("\n".join(kept) + "\n")
+    return target
+
+
+def _probe(home: pathlib.Path) -> tuple[str | None, str]:
+    """Import what the release's agents need; (error or None, installed version)."""
+    code = (
+        "import importlib, sys\n"
+        f"for name in {AGENT_MODULES!r}:\n"
+        "    importlib.import_module(name)\n"
+        "from importlib import metadata\n"
+        "print(metadata.version('ceilometer'))\n"
+    )
+    try:
+        done = subprocess.run([str(home / "bin" / "python"), "-c", code], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=300, env=_pip_env(), cwd=str(home))
+    except subprocess.TimeoutExpired:
+        return "importing its agents took more than 300 s", ""
+    if done.returncode != 0:
+        return f"installs but does not start: {_last_error(done.stderr)}", ""
+    return None, done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
+def _last_error(text: str) -> str:
+    """The most telling line of a failed command's output, one line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if re.match(r"(\w+\.)*\w*(Error|Exception)\b|ERROR:|error:", line) and "notice" not in line:
+            return line[:300]
+    return (lines[-1] if lines else "failed without output")[:300]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for arg in sys.argv[1:]:
+        print(json.dumps(build_environment(arg, progress=print).as_dict()))

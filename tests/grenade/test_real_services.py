@@ -1,0 +1,85 @@
+"""Real Ceilometer releases on a real RabbitMQ: their own notification agents and polling sides.
+
+Needs the release environments (built and cached on first use, see
+``ceilocompat.grenade.environments``) and ``rabbitmq-server``. With
+``CEILOCOMPAT_REQUIRE_GRENADE=1`` (CI) an environment that cannot be built
+fails the test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+
+from bus import listening, wait_until
+from ceilocompat import CompatEndpoint
+from ceilocompat.grenade import NotificationAgent, PollingSide, Topics, build_environment
+from ceilocompat.grenade.services import write_config
+from ceilocompat.routing import notification_transport
+
+SECRET = "grenade secret"
+BATCH = 50
+
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.grenade]
+
+
+def environment(release: str):
+    env = build_environment(release, progress=lambda line: print(line, flush=True))
+    if not env.ok:
+        reason = f"ceilometer {release} environment: {env.reason}"
+        if os.environ.get("CEILOCOMPAT_REQUIRE_GRENADE") == "1":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    return env
+
+
+class Collector:
+    """Resource ids of every sample the agents published, by batch prefix."""
+
+    def __init__(self) -> None:
+        self.resources: set[str] = set()
+
+    def __call__(self, items, _delivery) -> None:
+        self.resources.update(item.resource_id for item in items)
+
+    def count(self, prefix: str) -> int:
+        return sum(1 for r in self.resources if r.startswith(prefix + "-"))
+
+
+@pytest.mark.parametrize("agent_release, polling_release, delivered", [
+    ("27.0.0", "17.0.0", BATCH),  # reads user_name with a default
+    ("27.0.0", "27.0.0", BATCH),
+    ("21.0.0", "21.0.0", BATCH),
+    ("21.0.0", "17.0.0", 0),      # KeyError: 'user_name': the whole old batch is lost
+])
+def test_a_real_agent_republishes_a_real_polling_batch_or_loses_it_as_its_release_does(
+        rabbitmq, tmp_path, agent_release, polling_release, delivered):
+    agent_env, polling_env = environment(agent_release), environment(polling_release)
+    topics = Topics.for_run(uuid.uuid4().hex[:8])
+    config = write_config(tmp_path / "conf", rabbitmq.url, SECRET, topics)
+    collector = Collector()
+    transport = notification_transport(__import__("oslo_config").cfg.ConfigOpts(), rabbitmq.url)
+    agent = NotificationAgent(agent_env, tmp_path / "agent", config)
+    polling = PollingSide(polling_env, tmp_path / "polling", config)
+    endpoint = CompatEndpoint(topics.sample_route, collector)
+    try:
+        with listening(transport, [endpoint], pool="collector"):
+            agent.start()
+            polling.start()
+            wait_until(lambda: topics.notifications + ".sample" in rabbitmq.queues()
+                       and rabbitmq.queues()[topics.notifications + ".sample"].consumers > 0,
+                       timeout=120, what=f"the {agent_release} agent to listen")
+            polling.publish(BATCH, "batch")
+            if delivered:
+                wait_until(lambda: collector.count("batch") == BATCH, timeout=60, what="the republished batch")
+            else:
+                time.sleep(10)
+                assert any("user_name" in line for line in agent.errors()), agent.errors()
+            assert collector.count("batch") == delivered
+    finally:
+        polling.stop()
+        agent.stop()
+        transport.cleanup()
