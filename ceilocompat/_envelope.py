@@ -88,7 +88,23 @@ def loads(data: bytes | bytearray | memoryview | str, max_bytes: int = MAX_BODY_
     try:
         return [_msgpack(data, "")]
     except DecodeError as exc:
-        raise first_error or exc from None
+        error = first_error or _json_but_not_a_payload(data) or exc
+    raise error from None
+
+
+def _json_but_not_a_payload(data: bytes) -> DecodeError | None:
+    """The error for JSON that is neither an object nor a list (``null``, ``"hello"``, ``123``), else None.
+
+    >>> loads(b'"hello"')
+    Traceback (most recent call last):
+    ...
+    ceilocompat.DecodeError: JSON, but not a payload: expected an object or a list of samples or events (got 'hello')
+    """
+    try:
+        value = _json(data)
+    except DecodeError:
+        return None
+    return DecodeError("", value, "JSON, but not a payload: expected an object or a list of samples or events")
 
 
 def _json(data: bytes) -> Any:

@@ -25,6 +25,7 @@ from ceilocompat._errors import DecodeError
 from ceilocompat.cli.exit_codes import ExitCode
 from ceilocompat.evolution.checker import IncompatibleChange, check, write_new_manifests
 from ceilocompat.evolution.manifest import PACKAGE_MANIFESTS, PACKAGE_MODELS, import_model
+from ceilocompat.releases import known_release
 
 
 def model_argument(spec: str) -> Any:
@@ -45,6 +46,12 @@ def command_check(args: argparse.Namespace) -> int:
         print("ceilocompat check: --model needs --manifests DIR (your models' own manifests)", file=sys.stderr)
         return ExitCode.USAGE
     directory = args.manifests or PACKAGE_MANIFESTS
+    try:
+        if args.oldest_release is not None:
+            known_release(args.oldest_release)
+    except ValueError as exc:
+        print(f"ceilocompat check: --oldest-release: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     try:
         if args.write_new_manifests:
             for path in write_new_manifests(models, directory, oldest_release=args.oldest_release):

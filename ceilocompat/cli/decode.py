@@ -3,13 +3,15 @@
 Reads JSON, JSON Lines, msgpack, TCP publisher frames or whole RabbitMQ
 bodies and prints the samples and events in them as a table or JSON;
 ``--secret`` checks signatures; ``--example`` decodes the capture bundled
-with the library.
+with the library. An input with no sample or event in it (an empty file) is
+a problem like one that does not decode: both exit with 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from importlib import resources
 from typing import Any, Iterable, Iterator, Sequence
@@ -17,15 +19,24 @@ from typing import Any, Iterable, Iterator, Sequence
 import attrs
 
 from ceilocompat._documents import documents
-from ceilocompat._envelope import loads
+from ceilocompat._envelope import MAX_BODY_BYTES, loads
 from ceilocompat._errors import DecodeError
 from ceilocompat._payload import decode_batch
 from ceilocompat._signing import verify_signature
+from ceilocompat.cli.arguments import positive_int
 from ceilocompat.cli.exit_codes import ExitCode
 from ceilocompat.cli.tables import format_table as _table
 from ceilocompat.models import Event, Sample
 
 EXAMPLE_CAPTURE = "example-capture.jsonl"
+
+#: Whose signatures ``--legacy`` accepts: the one wording of the help and the guides.
+LEGACY_SIGNATURES = (
+    "signatures of producers on Python 2 (every Ceilometer release up to 13.0.0 Train could run on it) "
+    "and of Ceilometer before 8.0.0, which rendered lists and floats the Python 2 way"
+)
+#: The reason given for an input with nothing in it.
+EMPTY = "no samples or events in it"
 
 
 @attrs.frozen
@@ -56,24 +67,30 @@ def example_inputs() -> Iterator[tuple[str, bytes]]:
 
 
 def _documents_in(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
-    if name.endswith(".jsonl"):
-        for number, line in enumerate(data.splitlines(), 1):
-            if line.strip():
-                yield f"{name}:{number}", line
+    """One document per non-blank line of a ``.jsonl`` file, else the whole; an empty input as itself."""
+    lines = [(f"{name}:{n}", line) for n, line in enumerate(data.splitlines(), 1) if line.strip()]
+    if name.endswith(".jsonl") and lines:
+        yield from lines
     else:
         yield name, data
 
 
-def decode_inputs(inputs: Iterable[tuple[str, bytes]], secret: str | None, legacy: bool) -> Iterator[Row]:
-    """Decode every input into rows; bad input becomes a row with its error."""
+def decode_inputs(inputs: Iterable[tuple[str, bytes]], secret: str | None, legacy: bool,
+                  max_bytes: int = MAX_BODY_BYTES) -> Iterator[Row]:
+    """Decode every input into rows; bad or empty input becomes a row with its error."""
     for origin, data in inputs:
+        if not data.strip():
+            yield Row(origin, "", error=DecodeError("", data, EMPTY))
+            continue
         try:
-            parsed = loads(data)
+            parsed = loads(data, max_bytes=max_bytes)
             for index, obj in enumerate(parsed):
                 prefix = f"frame[{index}]" if len(parsed) > 1 else ""
                 for path, payload, model, _note in documents(obj):
                     yield from _rows(origin, _join(prefix, path), payload, model, secret, legacy)
         except DecodeError as exc:
+            if len(data) > max_bytes:
+                exc = DecodeError(exc.path, exc.value, f"{exc.reason}: raise it with --max-body-bytes")
             yield Row(origin, exc.path, error=exc)
 
 
@@ -110,13 +127,13 @@ def _summary(model: Sample | Event) -> tuple[str, str, str, str]:
     return "event", model.event_type, model.message_id, f"{len(model.traits)} traits"
 
 
-def _time_of(model: Sample | Event) -> str:
-    return model.timestamp if isinstance(model, Sample) else model.generated
-
-
 def format_table(rows: Sequence[Row], show_signature: bool) -> str:
-    """A plain-text table of decoded rows, errors listed after it."""
-    header = ["origin", "kind", "name", "resource / id", "value", "time", "unknown keys"]
+    """A table of the decoded rows (none when nothing decoded), the totals, then one line per error.
+
+    Origins show the file's name without its directory; the origin, id and
+    signature columns are cut to fit, names never are. ``--json`` has it all.
+    """
+    header = ["origin", "kind", "name", "resource / id", "value", "unknown"]
     if show_signature:
         header.append("signature")
     table = []
@@ -124,16 +141,20 @@ def format_table(rows: Sequence[Row], show_signature: bool) -> str:
         if row.model is None:
             continue
         kind, name, ident, value = _summary(row.model)
-        line = [row.origin, kind, name, ident, value, _time_of(row.model), str(len(row.model.unknown_keys()))]
+        line = [os.path.basename(row.origin), kind, name, ident, value, str(len(row.model.unknown_keys()))]
         if show_signature:
             line.append(row.signature)
         table.append(line)
-    lines = [_table(header, table, right=(6,), width=None)]
-    errors = [f"{r.origin}: cannot decode {r.error}" for r in rows if r.error is not None]
-    decoded = len(table)
-    lines.append("")
-    lines.append(f"{decoded} decoded, {len(errors)} undecodable" + _signature_totals(rows, show_signature))
+    lines = [_table(header, table, right=(5,), shrink=(0, 3, 6)[: 3 if show_signature else 2]), ""] if table else []
+    errors = [_error_line(r) for r in rows if r.error is not None]
+    lines.append(f"{len(table)} decoded, {len(errors)} undecodable" + _signature_totals(rows, show_signature))
     return "\n".join(lines + errors)
+
+
+def _error_line(row: Row) -> str:
+    if row.error.reason == EMPTY:
+        return f"no samples or events in {row.origin}"
+    return f"{row.origin}: cannot decode {row.error}"
 
 
 def _signature_totals(rows: Sequence[Row], show_signature: bool) -> str:
@@ -161,15 +182,18 @@ def rows_as_json(rows: Sequence[Row]) -> list[dict]:
 
 
 def command_decode(args: argparse.Namespace) -> int:
+    if args.example and args.files:
+        return _usage("--example decodes the capture bundled with ceilocompat and takes no FILE; "
+                      "leave out --example to decode your files")
     if not args.files and not args.example:
-        print("ceilocompat decode: give FILE arguments, '-' for standard input, or --example", file=sys.stderr)
-        return ExitCode.USAGE
+        return _usage("give FILE arguments, '-' for standard input, or --example")
+    if args.legacy and args.secret is None:
+        return _usage("--legacy only changes how signatures are verified: give --secret too")
     inputs = example_inputs() if args.example else read_inputs(args.files)
     try:
-        rows = list(decode_inputs(inputs, args.secret, args.legacy))
+        rows = list(decode_inputs(inputs, args.secret, args.legacy, args.max_body_bytes))
     except OSError as exc:
-        print(f"ceilocompat decode: {exc}", file=sys.stderr)
-        return ExitCode.USAGE
+        return _usage(str(exc))
     if args.json:
         print(json.dumps(rows_as_json(rows), indent=2, default=str))
     else:
@@ -178,6 +202,11 @@ def command_decode(args: argparse.Namespace) -> int:
     if args.secret is not None:
         failed = failed or any(r.model is not None and not r.signature.startswith("valid") for r in rows)
     return ExitCode.PROBLEMS if failed else ExitCode.OK
+
+
+def _usage(message: str) -> int:
+    print(f"ceilocompat decode: {message}", file=sys.stderr)
+    return ExitCode.USAGE
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -191,8 +220,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     decode.add_argument("--example", action="store_true", help="decode the capture bundled with ceilocompat")
     decode.add_argument("--json", action="store_true", help="print JSON instead of a table")
     decode.add_argument("--secret", help="verify signatures with this telemetry_secret")
+    decode.add_argument("--legacy", action="store_true", help=f"with --secret, also accept the {LEGACY_SIGNATURES}")
     decode.add_argument(
-        "--legacy", action="store_true", help="also accept Python 2 era signatures (Ceilometer < 8.0.0)"
+        "--max-body-bytes", type=positive_int, default=MAX_BODY_BYTES, metavar="N",
+        help=f"refuse an input (a .jsonl line) larger than N bytes (default: {MAX_BODY_BYTES}, 64 MiB)",
     )
     decode.set_defaults(handler=command_decode)
     return decode

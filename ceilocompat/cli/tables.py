@@ -10,6 +10,14 @@ cpu                  3
 disk.read.bytes     12
 >>> len(format_table(["path"], [["/a/very/" + "long/" * 40 + "file.json"]], width=40).splitlines()[2])
 40
+
+``shrink`` names the columns that may be cut (any, by default), widest first:
+
+>>> print(format_table(["name", "id"], [["compute.instance.delete.start", "a15b94ee-cb8e-4c71"]], width=40,
+...                    shrink=(1,)))
+name                           id
+-----------------------------  ---------
+compute.instance.delete.start  a15b…4c71
 """
 
 from __future__ import annotations
@@ -39,12 +47,12 @@ def shorten_middle(text: str, width: int) -> str:
     return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
-def _fit(widths: list[int], header: Sequence[str], width: int) -> list[int]:
-    """Narrow the widest columns until the row fits *width* (never below a header or the minimum)."""
+def _fit(widths: list[int], header: Sequence[str], width: int, shrink: Sequence[int]) -> list[int]:
+    """Narrow the widest of the *shrink* columns until the row fits *width* (never below a header or the minimum)."""
     widths = list(widths)
     floor = [min(w, max(len(h), _MIN_COLUMN)) for w, h in zip(widths, header)]
     while sum(widths) + len(_GAP) * (len(widths) - 1) > width:
-        widest = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
+        widest = max(shrink, key=lambda i: widths[i] - floor[i])
         if widths[widest] <= floor[widest]:
             break
         widths[widest] -= 1
@@ -52,11 +60,14 @@ def _fit(widths: list[int], header: Sequence[str], width: int) -> list[int]:
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[int] = (),
-                 width: int | None = WIDTH) -> str:
-    """*rows* under *header*, columns aligned (those in *right* to the right), at most *width* wide."""
+                 width: int = WIDTH, shrink: Sequence[int] | None = None) -> str:
+    """*rows* under *header*, columns aligned (those in *right* to the right), at most *width* wide.
+
+    Only the columns in *shrink* (default: all) are cut to fit.
+    """
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     natural = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    widths = natural if width is None else _fit(natural, header, width)
+    widths = _fit(natural, header, width, range(len(header)) if shrink is None else shrink)
 
     def line(row: list[str]) -> str:
         out = []

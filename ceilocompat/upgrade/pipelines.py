@@ -187,6 +187,10 @@ def canonical_json(text: str | bytes) -> str:
     return _json(canonicalize(_load(text)))
 
 
+def _fingerprint(document: Any) -> str:
+    return hashlib.sha256(_json(canonicalize(document)).encode("utf-8")).hexdigest()
+
+
 def pipeline_fingerprint(text: str | bytes) -> str:
     """SHA-256 (hex) of :func:`canonical_json` of YAML *text*.
 
@@ -195,11 +199,15 @@ def pipeline_fingerprint(text: str | bytes) -> str:
     >>> pipeline_fingerprint("a: 1") == pipeline_fingerprint("a: '1'")
     False
     """
-    return hashlib.sha256(canonical_json(text).encode("utf-8")).hexdigest()
+    return _fingerprint(_load(text))
 
 
 def fingerprint_file(path: str | os.PathLike) -> str:
-    """:func:`pipeline_fingerprint` of a file; unreadable or invalid files raise FingerprintError.
+    """:func:`pipeline_fingerprint` of a pipeline definition file.
+
+    Raises FingerprintError for a file that cannot be read, is not YAML, or
+    is not a pipeline definition: a mapping with a ``sources`` or ``sinks``
+    list, as ``pipeline.yaml``, ``event_pipeline.yaml`` and ``polling.yaml`` are.
 
     >>> fingerprint_file("/nonexistent/pipeline.yaml")
     Traceback (most recent call last):
@@ -212,6 +220,11 @@ def fingerprint_file(path: str | os.PathLike) -> str:
     except OSError as exc:
         raise FingerprintError(f"cannot read {os.fspath(path)}: {exc.strerror or exc}") from None
     try:
-        return pipeline_fingerprint(data)
+        document = _load(data)
+        if not (isinstance(document, dict) and any(isinstance(document.get(k), list) for k in ("sources", "sinks"))):
+            found = "the file is empty" if document is None else "it has no 'sources' or 'sinks' list"
+            raise FingerprintError(f"not a pipeline definition: {found} (give pipeline.yaml, "
+                                   "event_pipeline.yaml or polling.yaml files)")
+        return _fingerprint(document)
     except FingerprintError as exc:
         raise FingerprintError(f"{os.fspath(path)}: {exc}") from None
