@@ -107,7 +107,7 @@ class RehearsalBus:
                                          virtual_host=self.parsed_url().virtual_host or "/", connect_timeout=timeout)
             try:
                 connection.connect()
-            except Exception as exc:  # refused, timed out, login refused, no such vhost...
+            except (OSError, amqp.exceptions.AMQPError) as exc:  # refused, timed out, login refused, no vhost
                 failures.append(f"{address} ({' '.join(str(exc).split()) or type(exc).__name__})")
             finally:
                 connection.collect()
