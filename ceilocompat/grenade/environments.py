@@ -39,6 +39,7 @@ from ceilocompat.releases import CODE_NAMES, parse_release
 
 __all__ = [
     "Environment",
+    "available_releases",
     "Recipe",
     "build_environment",
     "cache_dir",
@@ -48,9 +49,10 @@ __all__ = [
     "series_of",
 ]
 
-#: Interpreters each series was tested with, by Ceilometer major version, preferred first.
+#: Interpreters each series was tested with, by Ceilometer major version, preferred first: the
+#: newest one its upper-constraints still pin every library for (stein pins dnspython up to 3.6).
 SERIES_PYTHONS: dict[int, tuple[str, ...]] = {
-    9: ("3.6",), 10: ("3.6",), 11: ("3.6",), 12: ("3.7", "3.6"), 13: ("3.7", "3.6"),
+    9: ("3.6",), 10: ("3.6",), 11: ("3.6",), 12: ("3.6", "3.7"), 13: ("3.7", "3.6"),
     14: ("3.8", "3.7", "3.6"), 15: ("3.8", "3.7", "3.6"), 16: ("3.8", "3.7", "3.6"),
     17: ("3.9", "3.8"), 18: ("3.9", "3.8"), 19: ("3.10", "3.9", "3.8"), 20: ("3.10", "3.9"),
     21: ("3.11", "3.10"), 22: ("3.11", "3.10"), 23: ("3.11", "3.12", "3.10"), 24: ("3.11", "3.12", "3.10"),
@@ -69,6 +71,24 @@ AGENT_MODULES = ("ceilometer.notification", "ceilometer.polling.manager", "ceilo
 _PIP_FOR_PYTHON = {"3.6": "pip<22", "3.7": "pip<24.1"}
 _MARKER = "environment.json"
 _FAILED = "failed.json"
+
+
+def available_releases(oldest: str = "12.0.0") -> list[str]:
+    """Every ceilometer release on the package index from *oldest* on, oldest first (asks pip).
+
+    Raises RuntimeError, saying why, when the index cannot be read.
+    """
+    try:
+        done = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "ceilometer"], capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError("the package index did not answer within 120 s") from None
+    match = re.search(r"Available versions:\s*(.+)", done.stdout)
+    if done.returncode != 0 or not match:
+        raise RuntimeError(f"cannot list ceilometer releases: {_last_error(done.stderr or done.stdout)}")
+    floor = parse_release(oldest)
+    found = {v.strip() for v in match.group(1).split(",") if v.strip()}
+    return sorted((v for v in found if parse_release(v) >= floor), key=lambda v: parse_release(v).key)
 
 
 def series_of(release: str) -> str:
