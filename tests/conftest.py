@@ -14,6 +14,7 @@ import pathlib
 import pytest
 
 from ceilocompat.testing.fixtures import rabbitmq  # noqa: F401  (the session-scoped fixture)
+from inventories import write_pipelines
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = pathlib.Path(os.environ.get("CEILOCOMPAT_CORPUS", REPO.parent / "shared" / "corpus"))
@@ -50,3 +51,9 @@ def ceilometer_utils():
             pytest.fail(reason)
         pytest.skip(reason)
     return utils
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A directory holding the pipeline files the test inventories name (tests/inventories.py)."""
+    return write_pipelines(tmp_path)

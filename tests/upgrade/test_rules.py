@@ -1,0 +1,71 @@
+"""Each rule of ceilocompat.upgrade.rules, broken alone; clean inventories break none."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ceilocompat.cli.plan import example_path
+from ceilocompat.models import Sample, model_version
+from ceilocompat.releases import parse_release
+from ceilocompat.upgrade.inventory import load_inventory
+from ceilocompat.upgrade.plan import check_inventory
+from ceilocompat.upgrade.rules import RULES
+from inventories import BROKEN, CLEAN, hosts, notif, violations
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_an_inventory_breaking_one_rule_reports_exactly_that_rule(case, folder):
+    rule, path, data, phrase = BROKEN[case]
+    found = violations(data, folder, path)
+    assert {v.rule.id for v in found} == {rule}, [v.reason for v in found]
+    assert any(phrase in v.reason for v in found), [v.reason for v in found]
+
+
+def test_every_rule_has_an_inventory_that_breaks_it():
+    assert {rule for rule, *_ in BROKEN.values()} == set(RULES)
+
+
+@pytest.mark.parametrize("case", sorted(CLEAN))
+def test_clean_inventories_report_nothing(case, folder):
+    path, data = CLEAN[case]
+    assert violations(data, folder, path) == []
+
+
+def test_the_bundled_clean_example_has_no_violations():
+    inventory = load_inventory(example_path("mid-upgrade"))
+    assert len(inventory.instances) == 9 and inventory.hosts == ["ctl-1", "ctl-2", "compute-1"]
+    assert check_inventory(inventory) == []
+    # Its two partitioning agents are compared on equal pipelines written differently.
+    first, second = (i for i in inventory.instances if i.workload_partitioning)
+    assert first.pipeline != second.pipeline and first.pipeline_fingerprint == second.pipeline_fingerprint
+
+
+def test_the_bundled_broken_example_breaks_the_partial_path_rules():
+    found = check_inventory(load_inventory(example_path("broken")))
+    assert {v.rule.id for v in found} == {"database-first", "notification-pipeline-mismatch", "partition-queues",
+                                       "polling-group-shared", "unpinned-producer"}
+
+
+def test_a_violation_names_every_instance_involved(folder):
+    found = violations(hosts(a=[notif("9.0.0", "a.yaml")], b=[notif("10.0.0", "a.yaml"), notif("10.0.0", "a2.yaml",
+                                                                                              name="b2")]), folder)
+    assert [(v.rule.id, v.subjects) for v in found] == [("partition-queues", ("b/notification-agent", "b2",
+                                                                           "a/notification-agent"))]
+
+
+def test_releases_map_to_sample_versions_through_the_model_data():
+    # 18.1.0 and 19.1.0 got user_name/project_name by backport (ModelVersion.also_in).
+    assert [model_version(Sample, r) for r in ("18.0.0", "18.1.0", "18.2.3", "19.0.0", "19.1.0", "2023.1")] == [
+        "1.1", "1.2", "1.2", "1.1", "1.2", "1.2"]
+    assert parse_release("2015.1.0").key == (4, 0, 0) and parse_release("yoga").key == (18, 0, 0)
+    assert parse_release("10.0.0.0rc1") == parse_release("10.0.0")
+
+
+def test_json_inventory_with_relative_pipelines(folder):
+    (folder / "sub").mkdir()
+    (folder / "sub" / "inv.json").write_text(json.dumps(hosts(
+        a=[notif("7.0.0", "../a.yaml")], b=[notif("9.0.0", "../b.yaml")])))
+    inventory = load_inventory(folder / "sub" / "inv.json")
+    assert [v.rule.id for v in check_inventory(inventory)] == ["notification-pipeline-mismatch"]
