@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from ceilocompat.cli.arguments import release
+from ceilocompat.cli import arguments
 from ceilocompat.cli.exit_codes import ExitCode
 from ceilocompat.cli.tables import format_table
 from ceilocompat.grenade.environments import available_releases, build_environment, cache_dir
@@ -73,7 +73,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--releases", type=_releases, metavar="R1,R2,...", help="the releases, e.g. 18.0.0,21.0.0")
     which.add_argument("--all", action="store_true", help="every release on PyPI from --oldest on")
-    parser.add_argument("--oldest", default="12.0.0", type=release, metavar="RELEASE",
+    parser.add_argument("--oldest", default="12.0.0", type=arguments.release, metavar="RELEASE",
                         help="with --all: the oldest release (default 12.0.0)")
     parser.add_argument("--rebuild", action="store_true", help="build again, also releases that failed before")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -148,8 +148,8 @@ _DATABASE_STEP = Step(
 
 _STOPPED_FIRST = Condition("No old instance runs once the new release has started.", rules.FULL_PATH_MIXED_RELEASES)
 _IN_ORDER = Condition("The services before it in this path are upgraded.", rules.FULL_PATH_ORDER)
-_NOT_STRICT = Condition("No agent that requires keys the polling agents do not send yet runs (21.x reads "
-                        "user_name and project_name strictly).", rules.STRICT_CONSUMER)
+_NOT_STRICT = Condition("No agent that requires keys the polling agents do not send yet runs (18.1.0, 19.1.0 "
+                        "and 21.x read user_name and project_name strictly).", rules.STRICT_CONSUMER)
 
 _FULL_STEPS = (
     _DATABASE_STEP,

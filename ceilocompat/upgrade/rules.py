@@ -265,27 +265,40 @@ UNPINNED_PRODUCER = Rule("unpinned-producer", "producers send no keys the oldest
 
 @dataclasses.dataclass(frozen=True)
 class StrictReader:
-    """Releases of a service known to require keys older producers do not send."""
+    """Releases of a service known to require keys older producers do not send.
+
+    ``releases`` are ``(first, fixed)`` ranges: from ``first`` on, up to but
+    not including ``fixed``, within a series or across them.
+
+    >>> reader = STRICT_READERS[0]
+    >>> [str(r) for r in ("18.0.0", "18.1.0", "19.0.0", "19.1.0", "20.0.0", "21.0.1", "22.0.0")
+    ...  if reader.reads_strictly_at(parse_release(r))]
+    ['18.1.0', '19.1.0', '21.0.1']
+    """
 
     service: Service
-    first: str
-    fixed: str
+    releases: tuple[tuple[str, str], ...]
     model: str
     keys: tuple[str, ...]
     effect: str
 
+    def reads_strictly_at(self, release: Release) -> bool:
+        return any(parse_release(first) <= release < parse_release(fixed) for first, fixed in self.releases)
+
     def reads_strictly(self, instance: Deployed) -> bool:
-        return (instance.service is self.service
-                and parse_release(self.first) <= instance.release < parse_release(self.fixed))
+        return instance.service is self.service and self.reads_strictly_at(instance.release)
 
 
-#: Where the mantra broke on the reading side (ceilometer-wire.md). The same
-#: change reached stable 18.x to 2023.1 point releases by cherry-pick; which
-#: ones is not known here, so only 21.x is listed.
+#: Where the mantra broke on the reading side, as the releases themselves
+#: behave (measured with their real notification agents): the strict read of
+#: ``user_name`` and ``project_name`` came with 21.0.0 and was released in the
+#: stable point releases 18.1.0 and 19.1.0 too; 18.0.0, 19.0.0, 20.0.0 and
+#: 22.0.0 on read them with defaults.
 STRICT_READERS = (
-    StrictReader(NOTIFICATION_AGENT, "21.0.0", "22.0.0", "sample", ("user_name", "project_name"),
+    StrictReader(NOTIFICATION_AGENT, (("18.1.0", "19.0.0"), ("19.1.0", "20.0.0"), ("21.0.0", "22.0.0")),
+                 "sample", ("user_name", "project_name"),
                  "every batch of up to 50 polled samples without them raises KeyError and is lost "
-                 "(22.0.0 reads them with defaults)"),
+                 "(18.0.0, 19.0.0, 20.0.0 and 22.0.0 on read them with defaults)"),
 )
 
 
@@ -303,7 +316,7 @@ def _check_strict_consumer(inventory: Inventory, path: UpgradePath) -> Iterator[
 
 STRICT_CONSUMER = Rule("strict-consumer", "no consumer that requires keys runs beside producers that do not send them", "wire",
          "Upgrade or unpin the producers first, or use a consumer release that reads the keys with "
-         "defaults (for 21.x notification agents: 22.0.0 or later).", check=_check_strict_consumer)
+         "defaults (for 18.1.0, 19.1.0 and 21.x notification agents: 22.0.0 or later).", check=_check_strict_consumer)
 
 
 def _mixed(instances: list[Deployed]) -> bool:

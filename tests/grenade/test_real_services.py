@@ -19,6 +19,7 @@ from ceilocompat import CompatEndpoint
 from ceilocompat.grenade import NotificationAgent, PollingSide, Topics, build_environment
 from ceilocompat.grenade.services import write_config
 from ceilocompat.routing import notification_transport
+from ceilocompat.upgrade import check_inventory, parse_inventory
 
 SECRET = "grenade secret"
 BATCH = 50
@@ -34,6 +35,16 @@ def environment(release: str):
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
     return env
+
+
+def planner_predicts_a_loss(agent_release: str, polling_release: str) -> bool:
+    """What ``ceilocompat plan`` says of a notification agent at one release beside polling agents at another."""
+    inventory = parse_inventory({"hosts": [
+        {"name": "ctl", "services": [{"service": "database", "release": agent_release},
+                                     {"service": "notification-agent", "release": agent_release}]},
+        {"name": "compute", "services": [{"service": "polling-agent", "release": polling_release,
+                                          "pollsters": ["cpu"]}]}]})
+    return any(v.rule.id == "strict-consumer" for v in check_inventory(inventory))
 
 
 class Collector:
@@ -54,8 +65,11 @@ class Collector:
     ("27.0.0", "27.0.0", BATCH),
     ("21.0.0", "21.0.0", BATCH),
     ("21.0.0", "17.0.0", 0),      # KeyError: 'user_name': the whole old batch is lost
+    ("21.0.0", "18.1.0", BATCH),  # 18.1.0 polling agents send user_name
+    ("18.1.0", "17.0.0", 0),      # the same strict read, released in a stable point release
+    ("18.0.0", "17.0.0", BATCH),
 ])
-def test_a_real_agent_republishes_a_real_polling_batch_or_loses_it_as_its_release_does(
+def test_a_real_agent_republishes_a_polling_batch_or_loses_it_as_its_release_does_and_as_planned(
         rabbitmq, tmp_path, agent_release, polling_release, delivered):
     agent_env, polling_env = environment(agent_release), environment(polling_release)
     topics = Topics.for_run(uuid.uuid4().hex[:8])
@@ -79,6 +93,7 @@ def test_a_real_agent_republishes_a_real_polling_batch_or_loses_it_as_its_releas
                 time.sleep(10)
                 assert any("user_name" in line for line in agent.errors()), agent.errors()
             assert collector.count("batch") == delivered
+            assert planner_predicts_a_loss(agent_release, polling_release) == (delivered == 0)
     finally:
         polling.stop()
         agent.stop()

@@ -12,7 +12,7 @@ from ceilocompat.releases import parse_release
 from ceilocompat.upgrade.inventory import load_inventory
 from ceilocompat.upgrade.plan import check_inventory
 from ceilocompat.upgrade.rules import RULES
-from inventories import BROKEN, CLEAN, hosts, notif, violations
+from inventories import BROKEN, CLEAN, hosts, notif, poller, svc, violations
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
@@ -69,3 +69,14 @@ def test_json_inventory_with_relative_pipelines(folder):
         a=[notif("7.0.0", "../a.yaml")], b=[notif("9.0.0", "../b.yaml")])))
     inventory = load_inventory(folder / "sub" / "inv.json")
     assert [v.rule.id for v in check_inventory(inventory)] == ["notification-pipeline-mismatch"]
+
+
+@pytest.mark.parametrize("agent, strict", [
+    ("18.0.0", False), ("18.1.0", True), ("19.0.0", False), ("19.1.0", True), ("20.0.0", False),
+    ("21.0.0", True), ("21.0.1", True), ("22.0.0", False), ("27.0.0", False),
+])
+def test_strict_readers_are_the_releases_that_really_lose_old_batches(agent, strict, folder):
+    """What the releases' own agents do with a 17.0.0 polling batch (tests/grenade/test_real_services.py)."""
+    found = violations(hosts(ctl=[svc("database", agent), svc("notification-agent", agent)],
+                             compute=[poller("17.0.0", ["cpu"])]), folder)
+    assert [v.rule.id for v in found] == (["strict-consumer"] if strict else [])
