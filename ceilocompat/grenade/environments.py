@@ -314,8 +314,12 @@ def _probe(home: pathlib.Path) -> tuple[str | None, str]:
         "import importlib, sys\n"
         f"for name in {AGENT_MODULES!r}:\n"
         "    importlib.import_module(name)\n"
-        "from importlib import metadata\n"
-        "print(metadata.version('ceilometer'))\n"
+        "try:\n"
+        "    from importlib.metadata import version\n"
+        "except ImportError:  # Python 3.7 and older\n"
+        "    import pkg_resources\n"
+        "    def version(name): return pkg_resources.get_distribution(name).version\n"
+        "print(version('ceilometer'))\n"
     )
     try:
         done = subprocess.run([str(home / "bin" / "python"), "-c", code], capture_output=True, text=True,
