@@ -22,7 +22,7 @@ import sys
 from typing import Any
 
 from ceilocompat._errors import DecodeError
-from ceilocompat.cli.exit_codes import ExitCode
+from ceilocompat.cli.exit_codes import ExitCode, error
 from ceilocompat.evolution.checker import IncompatibleChange, check, write_new_manifests
 from ceilocompat.evolution.manifest import PACKAGE_MANIFESTS, PACKAGE_MODELS, import_model
 from ceilocompat.releases import known_release
@@ -43,14 +43,14 @@ def model_argument(spec: str) -> Any:
 def command_check(args: argparse.Namespace) -> int:
     models = args.models or PACKAGE_MODELS
     if args.models and args.manifests is None:
-        print("ceilocompat check: --model needs --manifests DIR (your models' own manifests)", file=sys.stderr)
+        error("check", "--model needs --manifests DIR (your models' own manifests)")
         return ExitCode.USAGE
     directory = args.manifests or PACKAGE_MANIFESTS
     try:
         if args.oldest_release is not None:
             known_release(args.oldest_release)
     except ValueError as exc:
-        print(f"ceilocompat check: --oldest-release: {exc}", file=sys.stderr)
+        error("check", f"--oldest-release: {exc}")
         return ExitCode.USAGE
     try:
         if args.write_new_manifests:
@@ -58,12 +58,12 @@ def command_check(args: argparse.Namespace) -> int:
                 print(f"wrote {path}", file=sys.stderr)
         report = check(models, directory, oldest_release=args.oldest_release)
     except IncompatibleChange as exc:
-        print("ceilocompat check: not writing manifests, the models break released ones:", file=sys.stderr)
+        error("check", "not writing manifests, the models break released ones:")
         print("\n".join(str(v) for v in exc.violations))
         return ExitCode.PROBLEMS
     except (OSError, ValueError) as exc:  # DecodeError is a ValueError: a bad manifest file
         problem = "bad manifest" if isinstance(exc, DecodeError) else "cannot check"
-        print(f"ceilocompat check: {problem}: {exc}", file=sys.stderr)
+        error("check", f"{problem}: {exc}")
         return ExitCode.USAGE
     if args.json:
         print(json.dumps(report.as_json(), indent=2))

@@ -24,7 +24,7 @@ from ceilocompat._errors import DecodeError
 from ceilocompat._payload import decode_batch
 from ceilocompat._signing import verify_signature
 from ceilocompat.cli.arguments import positive_int
-from ceilocompat.cli.exit_codes import ExitCode
+from ceilocompat.cli.exit_codes import ExitCode, refuse
 from ceilocompat.cli.tables import format_table as _table
 from ceilocompat.models import Event, Sample
 
@@ -183,17 +183,17 @@ def rows_as_json(rows: Sequence[Row]) -> list[dict]:
 
 def command_decode(args: argparse.Namespace) -> int:
     if args.example and args.files:
-        return _usage("--example decodes the capture bundled with ceilocompat and takes no FILE; "
+        return refuse("decode", "--example decodes the capture bundled with ceilocompat and takes no FILE; "
                       "leave out --example to decode your files")
     if not args.files and not args.example:
-        return _usage("give FILE arguments, '-' for standard input, or --example")
+        return refuse("decode", "give FILE arguments, '-' for standard input, or --example")
     if args.legacy and args.secret is None:
-        return _usage("--legacy only changes how signatures are verified: give --secret too")
+        return refuse("decode", "--legacy only changes how signatures are verified: give --secret too")
     inputs = example_inputs() if args.example else read_inputs(args.files)
     try:
         rows = list(decode_inputs(inputs, args.secret, args.legacy, args.max_body_bytes))
     except OSError as exc:
-        return _usage(str(exc))
+        return refuse("decode", str(exc))
     if args.json:
         print(json.dumps(rows_as_json(rows), indent=2, default=str))
     else:
@@ -202,11 +202,6 @@ def command_decode(args: argparse.Namespace) -> int:
     if args.secret is not None:
         failed = failed or any(r.model is not None and not r.signature.startswith("valid") for r in rows)
     return ExitCode.PROBLEMS if failed else ExitCode.OK
-
-
-def _usage(message: str) -> int:
-    print(f"ceilocompat decode: {message}", file=sys.stderr)
-    return ExitCode.USAGE
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from ceilocompat.cli import arguments
-from ceilocompat.cli.exit_codes import ExitCode
+from ceilocompat.cli.exit_codes import ExitCode, refuse
 from ceilocompat.cli.tables import format_table
 from ceilocompat.grenade.environments import available_releases, build_environment, cache_dir
 from ceilocompat.releases import known_release
@@ -39,8 +39,7 @@ def command_environments(args: argparse.Namespace) -> int:
         try:
             releases = available_releases(str(args.oldest))
         except RuntimeError as exc:
-            print(f"ceilocompat environments: {exc}; name them with --releases", file=sys.stderr)
-            return ExitCode.USAGE
+            return refuse("environments", f"{exc}; name them with --releases")
     else:
         releases = args.releases
     print(f"environments in {cache_dir()}", file=sys.stderr, flush=True)

@@ -1,14 +1,20 @@
-"""The exit status of every ``ceilocompat`` command: one meaning per number.
+"""The exit status of every ``ceilocompat`` command, one meaning per number, and its error lines.
 
 >>> [(code.name, int(code)) for code in ExitCode]
 [('OK', 0), ('PROBLEMS', 1), ('USAGE', 2)]
+>>> import contextlib, io
+>>> with contextlib.redirect_stderr(io.StringIO()) as err:
+...     status = refuse("decode", "give FILE arguments")
+>>> int(status), err.getvalue()
+(2, 'ceilocompat decode: give FILE arguments\\n')
 """
 
 from __future__ import annotations
 
 import enum
+import sys
 
-__all__ = ["ExitCode"]
+__all__ = ["ExitCode", "error", "refuse"]
 
 
 class ExitCode(enum.IntEnum):
@@ -22,3 +28,14 @@ class ExitCode(enum.IntEnum):
     #: The command could not do what was asked: bad arguments, an input that
     #: cannot be read or is not what the command takes, an unreachable broker.
     USAGE = 2
+
+
+def error(command: str, message: str) -> None:
+    """Say what went wrong in one line on standard error: ``ceilocompat <command>: <message>``."""
+    print(f"ceilocompat {command}: {message}", file=sys.stderr)
+
+
+def refuse(command: str, message: str) -> ExitCode:
+    """:func:`error`, then :attr:`ExitCode.USAGE` to return: the command could not do what was asked."""
+    error(command, message)
+    return ExitCode.USAGE

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from ceilocompat.cli.check import model_argument
-from ceilocompat.cli.exit_codes import ExitCode
+from ceilocompat.cli.exit_codes import ExitCode, refuse
 from ceilocompat.evolution.golden import DEFAULT_DIRECTORY, write_golden
 from ceilocompat.evolution.manifest import PACKAGE_MODELS
 
@@ -24,8 +24,7 @@ def command_golden(args: argparse.Namespace) -> int:
     try:
         written = write_golden(args.models or PACKAGE_MODELS, args.out)
     except (OSError, KeyError) as exc:
-        print(f"ceilocompat golden: {exc}", file=sys.stderr)
-        return ExitCode.USAGE
+        return refuse("golden", str(exc))
     for path in written:
         print(f"wrote {path}")
     print(f"{len(written)} golden payloads written, existing ones kept", file=sys.stderr)

@@ -29,7 +29,7 @@ import sys
 from importlib import resources
 from typing import Any, Sequence
 
-from ceilocompat.cli.exit_codes import ExitCode
+from ceilocompat.cli.exit_codes import ExitCode, error
 from ceilocompat.upgrade.inventory import InventoryError, load_inventory
 from ceilocompat.upgrade.pipelines import FingerprintError, fingerprint_file
 from ceilocompat.upgrade.plan import PATHS, check_inventory, format_path, path_as_dict
@@ -56,15 +56,11 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2))
 
 
-def _error(message: str) -> None:
-    print(f"ceilocompat plan: {message}", file=sys.stderr)
-
-
 def _command_inventory(file: str, path: str, as_json: bool) -> int:
     try:
         inventory = load_inventory(file)
     except InventoryError as exc:
-        _error(f"cannot check the inventory, {len(exc.problems)} problem(s):")
+        error("plan", f"cannot check the inventory, {len(exc.problems)} problem(s):")
         print(str(exc), file=sys.stderr)
         return ExitCode.USAGE
     violations = check_inventory(inventory, path)
@@ -82,7 +78,7 @@ def _command_fingerprint(files: Sequence[str], as_json: bool) -> int:
         try:
             results.append({"file": file, "fingerprint": fingerprint_file(file)})
         except FingerprintError as exc:
-            _error(str(exc))
+            error("plan", str(exc))
             status = ExitCode.USAGE
     if as_json:
         _print_json(results)
@@ -100,7 +96,7 @@ def command_plan(args: argparse.Namespace) -> int:
     path = args.path or "partial"
     if args.fingerprint:
         if args.path:
-            _error("--path has no meaning with --fingerprint")
+            error("plan", "--path has no meaning with --fingerprint")
             return ExitCode.USAGE
         return _command_fingerprint(args.fingerprint, args.json)
     if args.example:

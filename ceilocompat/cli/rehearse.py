@@ -21,7 +21,7 @@ from typing import Any
 
 from ceilocompat._signing import DEFAULT_SECRET
 from ceilocompat.cli.arguments import positive_int, positive_seconds, release, seconds
-from ceilocompat.cli.exit_codes import ExitCode
+from ceilocompat.cli.exit_codes import ExitCode, error, refuse
 from ceilocompat.cli.tables import format_table
 from ceilocompat.upgrade.faults import crash_a_consumer, restarting
 from ceilocompat.upgrade.plan import PATHS
@@ -42,9 +42,9 @@ def command_rehearse(args: argparse.Namespace) -> int:
     """Run ``ceilocompat rehearse`` with parsed arguments."""
     start_broker = args.start_broker or args.restart_broker
     if start_broker and args.transport:
-        return _usage("--start-broker and --restart-broker start their own broker; leave out --transport")
+        return refuse("rehearse", "--start-broker and --restart-broker start their own broker; leave out --transport")
     if args.crash_consumer and not (start_broker or (args.transport or "").startswith("rabbit://")):
-        return _usage("--crash-consumer needs a real broker: --transport rabbit://... or --start-broker")
+        return refuse("rehearse", "--crash-consumer needs a real broker: --transport rabbit://... or --start-broker")
     broker = None
     try:
         if start_broker:
@@ -63,7 +63,7 @@ def command_rehearse(args: argparse.Namespace) -> int:
         )
         report = rehearsal.run()
     except (ValueError, RuntimeError, OSError) as exc:
-        print(f"ceilocompat rehearse: {exc}", file=sys.stderr)
+        error("rehearse", str(exc))
         return ExitCode.USAGE
     finally:
         if broker is not None:
@@ -93,11 +93,6 @@ def _start_broker() -> Any:
     print(f"starting a private RabbitMQ on {broker.url.split('@')[-1]} ...", file=sys.stderr, flush=True)
     broker.start()
     return broker
-
-
-def _usage(message: str) -> int:
-    print(f"ceilocompat rehearse: {message}", file=sys.stderr)
-    return ExitCode.USAGE
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
