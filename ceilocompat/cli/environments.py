@@ -19,10 +19,10 @@ from ceilocompat.cli.tables import format_table
 from ceilocompat.grenade.environments import available_releases, build_environment, cache_dir
 from ceilocompat.releases import known_release
 
-__all__ = ["command_environments", "register"]
+__all__ = ["command_environments", "register", "release_list"]
 
 
-def _releases(text: str) -> list[str]:
+def release_list(text: str) -> list[str]:
     """A comma-separated list of Ceilometer releases, each checked."""
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
@@ -70,7 +70,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         epilog="Exit status: 0 every release ready, 1 some did not install or start, 2 bad usage.",
     )
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--releases", type=_releases, metavar="R1,R2,...", help="the releases, e.g. 18.0.0,21.0.0")
+    which.add_argument("--releases", type=release_list, metavar="R1,R2,...", help="the releases, e.g. 18.0.0,21.0.0")
     which.add_argument("--all", action="store_true", help="every release on PyPI from --oldest on")
     parser.add_argument("--oldest", default="12.0.0", type=arguments.release, metavar="RELEASE",
                         help="with --all: the oldest release (default 12.0.0)")

@@ -15,7 +15,7 @@ import sys
 from typing import NoReturn, Sequence
 
 import ceilocompat
-from ceilocompat.cli import check, decode, environments, golden, plan, rehearse
+from ceilocompat.cli import check, decode, environments, golden, matrix, plan, rehearse
 from ceilocompat.cli.exit_codes import ExitCode
 
 __all__ = ["build_parser", "main"]
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ceilocompat {ceilocompat.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (decode, check, plan, rehearse, environments, golden):
+    for command in (decode, check, plan, rehearse, environments, matrix, golden):
         subparser = command.register(commands)
         subparser.set_defaults(parser=subparser)  # to report stray arguments as that command's
     return parser

@@ -48,7 +48,7 @@ def command_rehearse(args: argparse.Namespace) -> int:
     broker = None
     try:
         if start_broker:
-            broker = _start_broker()
+            broker = start_private_broker()
         url = broker.url if broker else (args.transport or "fake://")
         hooks = {}
         if args.crash_consumer:
@@ -86,7 +86,8 @@ def format_report(report: RehearsalReport) -> str:
     return format_table(header, rows, right=range(2, len(header))) + "\n\n" + report.summary()
 
 
-def _start_broker() -> Any:
+def start_private_broker() -> Any:
+    """Start a private RabbitMQ on loopback (needs rabbitmq-server), saying so on standard error."""
     from ceilocompat.testing import RabbitMQBroker, find_rabbitmq
 
     broker = RabbitMQBroker(Path(tempfile.mkdtemp(prefix="ceilocompat-rabbitmq-")), find_rabbitmq())

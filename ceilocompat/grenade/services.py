@@ -34,6 +34,9 @@ __all__ = ["NotificationAgent", "PollingSide", "ServiceError", "ServiceProcess",
 #: Seconds a service is given to stop after SIGTERM before it is killed.
 STOP_GRACE = 20.0
 _ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|^Traceback|Error: ")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: ``2026-12-01 21:53:03.690 17411 ERROR ceilometer.pipeline.sample [-] message``: the message.
+_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \d+ (?:ERROR|CRITICAL|WARNING) \S+ \[[^\]]*\] ")
 
 
 class ServiceError(RuntimeError):
@@ -160,12 +163,26 @@ class ServiceProcess:
             pass
 
     def errors(self, most: int = 20) -> list[str]:
-        """The log's error lines (ERROR, CRITICAL, tracebacks' last lines), newest last."""
+        """The log's distinct error messages (ERROR, CRITICAL, tracebacks), newest last, without timestamps.
+
+        >>> import tempfile
+        >>> service = ServiceProcess("agent", ["true"], pathlib.Path(tempfile.mkdtemp()))
+        >>> _ = service.log_path.write_text("2026-12-01 21:53:03.690 17411 ERROR ceilometer.pipeline.sample [-] "
+        ...     "\\x1b[00mFail to process notification: KeyError: 'user_name'\\n" * 2)
+        >>> service.errors()
+        ["Fail to process notification: KeyError: 'user_name'"]
+        """
         try:
             lines = self.log_path.read_text(errors="replace").splitlines()
         except OSError:
             return []
-        found = [line.strip() for line in lines if _ERROR_LINE.search(line) and "Deprecat" not in line]
+        found = []
+        for line in lines:
+            line = _ANSI.sub("", line).strip()
+            if _ERROR_LINE.search(line) and "Deprecat" not in line:
+                message = _LOG_PREFIX.sub("", line)
+                if message not in found:
+                    found.append(message)
         return found[-most:]
 
 
