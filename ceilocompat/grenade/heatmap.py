@@ -20,7 +20,7 @@ from ceilocompat.grenade.matrix import Matrix
 
 __all__ = ["heatmap_svg"]
 
-_CELL, _LABEL, _TOP = 56, 70, 70
+_CELL, _LABEL, _TOP = 56, 70, 100
 
 
 def _colour(lost_share: float) -> str:
@@ -32,13 +32,14 @@ def _colour(lost_share: float) -> str:
 def heatmap_svg(matrix: Matrix) -> str:
     """The matrix as an SVG document (a string)."""
     releases = list(matrix.releases)
-    width, height = _LABEL + _CELL * len(releases) + 20, _TOP + _CELL * len(releases) + 40
+    width, height = _LABEL + _CELL * len(releases) + 70, _TOP + _CELL * len(releases) + 40
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
            'font-size="11">',
-           f'<text x="{_LABEL}" y="14" font-size="12">lost share: rows polling release, columns agent release</text>']
+           '<text x="8" y="16" font-size="13">lost share of a polling batch</text>',
+           '<text x="8" y="32">rows: polling release; columns: notification agent release</text>']
     for i, release in enumerate(releases):
         x = _LABEL + i * _CELL + _CELL / 2
-        out.append(f'<text x="{x}" y="{_TOP - 8}" text-anchor="end" transform="rotate(-45 {x} {_TOP - 8})">'
+        out.append(f'<text x="{x}" y="{_TOP - 8}" text-anchor="start" transform="rotate(-45 {x} {_TOP - 8})">'
                    f'{escape(release)}</text>')
         out.append(f'<text x="{_LABEL - 6}" y="{_TOP + i * _CELL + _CELL / 2 + 4}" text-anchor="end">'
                    f'{escape(release)}</text>')
