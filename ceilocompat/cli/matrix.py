@@ -28,16 +28,18 @@ __all__ = ["command_matrix", "format_matrix", "register"]
 
 
 def format_matrix(matrix: Matrix) -> str:
-    """The matrix as a table, one row per pair, and a verdict."""
+    """The matrix as a table, one row per pair (with the last error the agent logged), and a verdict."""
     rows = [[p.polling, p.agent, p.produced, p.delivered, p.lost, p.signatures_valid,
-             ", ".join(p.predicted) or "no loss", "yes" if p.agrees else "NO", "; ".join(p.errors) or "-"]
+             ", ".join(p.predicted) or "no loss", "yes" if p.agrees else "NO", p.errors[-1] if p.errors else "-"]
             for p in matrix.pairs]
-    table = format_table(["polling", "agent", "produced", "delivered", "lost", "signed ok", "plan says", "agrees",
-                          "agent errors"], rows, right=(2, 3, 4, 5), shrink=(8,))
-    lines = [table, ""]
+    table = format_table(["polling", "agent", "sent", "got", "lost", "signed", "plan says", "agrees",
+                          "agent's last error"], rows, right=(2, 3, 4, 5), shrink=(8,))
+    lines = [table, "", "sent: samples the polling side published; got: samples the agent republished;",
+             "signed: of those, the signatures that verify", ""]
     lines += [f"{release}: no environment ({why})" for release, why in matrix.unavailable]
     disagree = sum(not p.agrees for p in matrix.pairs)
-    lines.append(f"{len(matrix.pairs)} pairs of {len(matrix.releases)} releases in {matrix.seconds:.0f} s: "
+    pairs = f"{len(matrix.pairs)} pair{'s' if len(matrix.pairs) != 1 else ''}"
+    lines.append(f"{pairs} of {len(matrix.releases)} releases in {matrix.seconds:.0f} s: "
                  + ("the planner agrees with every pair" if not disagree else f"{disagree} pair(s) the planner gets wrong"))
     return "\n".join(lines)
 

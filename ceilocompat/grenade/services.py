@@ -36,7 +36,9 @@ STOP_GRACE = 20.0
 _ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|^Traceback|Error: ")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 #: ``2026-12-01 21:53:03.690 17411 ERROR ceilometer.pipeline.sample [-] message``: the message.
-_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \d+ (?:ERROR|CRITICAL|WARNING) \S+ \[[^\]]*\] ")
+_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \d+ (?:ERROR|CRITICAL|WARNING) \S+ ?")
+_RECORD_HEAD = re.compile(r"^\[[^\]]*\] ")
+_EXCEPTION = re.compile(r"^[\w.]*(Error|Exception)\b")
 
 
 class ServiceError(RuntimeError):
@@ -168,7 +170,8 @@ class ServiceProcess:
         >>> import tempfile
         >>> service = ServiceProcess("agent", ["true"], pathlib.Path(tempfile.mkdtemp()))
         >>> _ = service.log_path.write_text("2026-12-01 21:53:03.690 17411 ERROR ceilometer.pipeline.sample [-] "
-        ...     "\\x1b[00mFail to process notification: KeyError: 'user_name'\\n" * 2)
+        ...     "\\x1b[00mFail to process notification: KeyError: 'user_name'\\n" * 2
+        ...     + "2026-12-01 21:53:03.690 17411 ERROR ceilometer.pipeline.sample     x = d['user_name']\\n")
         >>> service.errors()
         ["Fail to process notification: KeyError: 'user_name'"]
         """
@@ -179,10 +182,14 @@ class ServiceProcess:
         found = []
         for line in lines:
             line = _ANSI.sub("", line).strip()
-            if _ERROR_LINE.search(line) and "Deprecat" not in line:
-                message = _LOG_PREFIX.sub("", line)
-                if message not in found:
-                    found.append(message)
+            if not _ERROR_LINE.search(line) or "Deprecat" in line:
+                continue
+            message = _LOG_PREFIX.sub("", line)
+            if message != line and not _RECORD_HEAD.match(message) and not _EXCEPTION.match(message.strip()):
+                continue  # a line of a logged traceback: only its exception line says what happened
+            message = _RECORD_HEAD.sub("", message).strip()
+            if message not in found:
+                found.append(message)
         return found[-most:]
 
 
