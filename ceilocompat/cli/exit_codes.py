@@ -1,7 +1,7 @@
 """The exit status of every ``ceilocompat`` command, one meaning per number, and its error lines.
 
 >>> [(code.name, int(code)) for code in ExitCode]
-[('OK', 0), ('PROBLEMS', 1), ('USAGE', 2)]
+[('OK', 0), ('PROBLEMS', 1), ('USAGE', 2), ('INTERRUPTED', 130)]
 >>> import contextlib, io
 >>> with contextlib.redirect_stderr(io.StringIO()) as err:
 ...     status = refuse("decode", "give FILE arguments")
@@ -28,6 +28,8 @@ class ExitCode(enum.IntEnum):
     #: The command could not do what was asked: bad arguments, an input that
     #: cannot be read or is not what the command takes, an unreachable broker.
     USAGE = 2
+    #: Interrupted (Ctrl-C, SIGINT), as shells report it: 128 + 2.
+    INTERRUPTED = 130
 
 
 def error(command: str, message: str) -> None:

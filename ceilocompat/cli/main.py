@@ -53,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     try:
         return int(args.handler(args))
+    except KeyboardInterrupt:  # Ctrl-C: what was started has been stopped on the way out
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:  # e.g. ``ceilocompat plan | head``: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.OK
