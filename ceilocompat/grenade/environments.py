@@ -67,8 +67,12 @@ UNCONSTRAINED_PINS: dict[int, tuple[str, ...]] = {
 }
 #: Modules each release must import for its services to start.
 AGENT_MODULES = ("ceilometer.notification", "ceilometer.polling.manager", "ceilometer.publisher.utils")
-#: The newest pip each old interpreter runs.
-_PIP_FOR_PYTHON = {"3.6": "pip<22", "3.7": "pip<24.1"}
+#: The newest packaging tools each interpreter runs (pip, setuptools, wheel).
+_TOOLS_FOR_PYTHON = {
+    "3.6": ("pip<22", "setuptools<60", "wheel<0.38"),
+    "3.7": ("pip<24.1", "setuptools<68", "wheel<0.43"),
+}
+_TOOLS = ("pip", "setuptools<70", "wheel")
 _MARKER = "environment.json"
 _FAILED = "failed.json"
 
@@ -270,7 +274,7 @@ def _install(home: pathlib.Path, recipe: Recipe, timeout: float) -> str | None:
     steps = [[recipe.interpreter, "-m", "venv", str(home)]]
     python = str(home / "bin" / "python")
     pip = [python, "-m", "pip", "--disable-pip-version-check", "-q"]
-    steps.append(pip + ["install", "--upgrade", _PIP_FOR_PYTHON.get(recipe.python, "pip"), "setuptools<70", "wheel"])
+    steps.append(pip + ["install", "--upgrade", *_TOOLS_FOR_PYTHON.get(recipe.python, _TOOLS)])
     install = pip + ["install", f"ceilometer=={recipe.release}", *recipe.pins]
     if recipe.series:
         constraints = _constraints_without_ceilometer(recipe.series, home)
