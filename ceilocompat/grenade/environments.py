@@ -253,9 +253,11 @@ def _load(home: pathlib.Path) -> Environment | None:
             data = json.loads((home / name).read_text())
         except (OSError, ValueError):
             continue
+        if not isinstance(data, dict):
+            continue
         if ok and not os.access(home / "bin" / "python", os.X_OK):
             return None
-        return Environment(data["release"], home, ok, data.get("recipe", ""), data.get("python", ""),
+        return Environment(data.get("release", home.name), home, ok, data.get("recipe", ""), data.get("python", ""),
                            data.get("version", ""), data.get("seconds", 0.0), tuple(data.get("attempts", ())))
     return None
 

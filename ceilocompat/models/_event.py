@@ -111,7 +111,7 @@ class Event(WireModel):
         meaning="9.0.0 changed it from the flattened notification to the oslo.messaging message dict.",
     )
     message_signature: str | None = wire_field(
-        OPTIONAL_STRING, since="1.0", doc="HMAC-SHA256 over every other key (see ceilocompat._signing)."
+        OPTIONAL_STRING, since="1.0", doc="HMAC-SHA256 over every other key (see ceilocompat.verify_signature)."
     )
 
     @property

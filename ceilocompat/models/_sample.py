@@ -111,7 +111,7 @@ class Sample(WireModel):
         doc="Publisher identity; on the wire only when the publisher passes one.",
     )
     message_signature: str | None = wire_field(
-        OPTIONAL_STRING, since="1.0", doc="HMAC-SHA256 over every other key (see ceilocompat._signing)."
+        OPTIONAL_STRING, since="1.0", doc="HMAC-SHA256 over every other key (see ceilocompat.verify_signature)."
     )
 
     @property

@@ -58,6 +58,7 @@ class Generation(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+
 DEFAULT_FROM_RELEASE = "18.0.0"
 DEFAULT_TO_RELEASE = "27.0.0"
 #: Seconds to wait for each broker host before a rehearsal gives up on it.

@@ -54,3 +54,11 @@ def test_the_constraints_file_drops_only_the_ceilometer_line(tmp_path):
 ])
 def test_a_failed_build_is_told_in_one_line(output, line):
     assert environments._last_error(output) == line
+
+
+@pytest.mark.parametrize("content", ["[]", "{}", "not json"])
+def test_a_damaged_cache_entry_is_no_crash(tmp_path, content):
+    (tmp_path / "17.0.0").mkdir()
+    (tmp_path / "17.0.0" / "failed.json").write_text(content)
+    env = build_environment("17.0.0", root=tmp_path, interpreters={})
+    assert env.release == "17.0.0" and not env.ok
