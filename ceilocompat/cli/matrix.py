@@ -34,8 +34,8 @@ def format_matrix(matrix: Matrix) -> str:
             for p in matrix.pairs]
     table = format_table(["polling", "agent", "sent", "got", "lost", "signed", "plan says", "agrees",
                           "agent's last error"], rows, right=(2, 3, 4, 5), shrink=(8,))
-    lines = [table, "", "sent: samples the polling side published; got: samples the agent republished;",
-             "signed: of those, the signatures that verify", ""]
+    lines = [table, "", "sent: samples of the polling side's batch, as seen on the bus; got: samples the agent",
+             "republished; signed: of those, the signatures that verify", ""]
     lines += [f"{release}: no environment ({why})" for release, why in matrix.unavailable]
     disagree = sum(not p.agrees for p in matrix.pairs)
     pairs = f"{len(matrix.pairs)} pair{'s' if len(matrix.pairs) != 1 else ''}"

@@ -1,24 +1,28 @@
 """The compatibility matrix: every polling release against every notification agent release, for real.
 
-For each notification agent release A, the release's own agent runs on a
-private RabbitMQ; the polling side of every release P publishes one batch
-of samples through it; a ceilocompat collector counts what the agent
-republished and verifies its signatures. Each pair is set beside what
-``ceilocompat plan`` predicts for an inventory of that pair: a pair where
-the measured loss and the prediction disagree is marked.
+The polling side of every release runs once for the whole matrix, each
+under its own interpreter (:class:`~ceilocompat.grenade.services.PollingSide`).
+Then, for each notification agent release A in turn, the release's own
+agent runs on a private RabbitMQ and every polling side publishes one batch
+of samples through it, the agent's own release last; a ceilocompat
+collector counts what the agent republished and verifies its signatures.
+Each pair is set beside what ``ceilocompat plan`` predicts for an inventory
+of that pair: a pair where the measured loss and the prediction disagree
+is marked.
 
-What was produced is learned from the polling side's own answer after each
-publish (the batch reached the broker with confirms), delivered and lost by
-resource id, which the agent keeps.
+What was produced is learned from the bus (a :class:`~ceilocompat.grenade.tap.BusTap`
+in its own pool on the polling topic), delivered and lost by resource id
+(``<polling release>_<agent release>-<n>``), which the agent keeps.
 """
 
 from __future__ import annotations
 
 import pathlib
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -26,6 +30,7 @@ import attrs
 from ceilocompat._consumers import CompatEndpoint, ConsumerPolicy, compat_listener
 from ceilocompat.grenade.environments import Environment, build_environment
 from ceilocompat.grenade.services import NotificationAgent, PollingSide, ServiceError, Topics, write_config
+from ceilocompat.grenade.tap import BusTap
 from ceilocompat.routing import notification_transport
 from ceilocompat.upgrade.inventory import parse_inventory
 from ceilocompat.upgrade.plan import check_inventory
@@ -98,15 +103,27 @@ class Matrix:
                 "pairs": [p.as_dict() for p in self.pairs]}
 
 
-class _Collector:
+class _Resources:
+    """Resource ids seen, counted by batch prefix (``<prefix>-<n>``)."""
+
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self.resources: set[str] = set()
 
+    def add(self, resources: Iterable[str]) -> None:
+        with self._lock:
+            self.resources.update(resources)
+
     def __call__(self, items: list, _delivery: Any) -> None:
-        self.resources.update(str(item.resource_id) for item in items)
+        self.add(str(item.resource_id) for item in items)
 
     def count(self, prefix: str) -> int:
-        return sum(1 for r in self.resources if r.startswith(prefix + "-"))
+        with self._lock:
+            return sum(1 for r in self.resources if r.startswith(prefix + "-"))
+
+
+def _prefix(polling: str, agent: str) -> str:
+    return f"{polling}_{agent}"
 
 
 def run_matrix(
@@ -115,10 +132,17 @@ def run_matrix(
     *,
     secret: str = "ceilocompat matrix",
     wait: float = 30.0,
+    grace: float = 3.0,
     progress: Callable[[str], None] | None = None,
     workdir: pathlib.Path | None = None,
 ) -> Matrix:
-    """Run every pair of *releases* on *broker* (a started :class:`~ceilocompat.testing.RabbitMQBroker`)."""
+    """Run every pair of *releases* on *broker* (a started :class:`~ceilocompat.testing.RabbitMQBroker`).
+
+    After the batches for an agent, the wait ends when every batch came
+    through; or *grace* seconds after the agent's own release's batch came
+    through (what came before it has been handled by then); or after *wait*
+    seconds.
+    """
     say = progress or (lambda line: None)
     started = time.monotonic()
     releases = [str(r) for r in releases]
@@ -132,66 +156,114 @@ def run_matrix(
         else:
             unavailable.append((release, env.reason))
             say(f"  {release}: unavailable: {env.reason}")
-    pairs = []
-    for agent_release, agent_env in envs.items():
-        say(f"agent {agent_release}: against {len(envs)} polling releases")
-        pairs += _against_agent(agent_release, agent_env, envs, broker, secret, wait, base / agent_release)
+    run = _Run(envs, broker, secret, base)
+    pairs: list[PairOutcome] = []
+    try:
+        run.start(say)
+        for number, (agent_release, agent_env) in enumerate(envs.items(), 1):
+            say(f"[{number}/{len(envs)}] agent {agent_release}: against {len(envs)} polling releases")
+            pairs += run.against_agent(agent_release, agent_env, wait, grace)
+    finally:
+        run.stop()
     return Matrix(tuple(releases), tuple(pairs), tuple(unavailable), round(time.monotonic() - started, 1))
 
 
-def _against_agent(agent_release: str, agent_env: Environment, envs: dict[str, Environment], broker: Any,
-                   secret: str, wait: float, directory: pathlib.Path) -> list[PairOutcome]:
-    topics = Topics.for_run(uuid.uuid4().hex[:8])
-    config = write_config(directory / "conf", broker.url, secret, topics)
-    from oslo_config import cfg
+class _Run:
+    """The parts of a matrix that live for all of it: topics, collectors, the tap and the polling sides."""
 
-    transport = notification_transport(cfg.ConfigOpts(), broker.url)
-    collector = _Collector()
-    valid = _Collector()
-    endpoint = CompatEndpoint(topics.sample_route, collector)
-    checked = CompatEndpoint(topics.sample_route, valid,
-                             policy=ConsumerPolicy(signatures="verify", secret=secret, dead_letter=lambda d: None))
-    listeners = [compat_listener(transport, [endpoint], pool="collector"),
-                 compat_listener(transport, [checked], pool="signatures")]
-    agent = NotificationAgent(agent_env, directory / "agent", config)
-    produced: dict[str, int] = {}
-    failures: dict[str, str] = {}
-    try:
-        for listener in listeners:
+    def __init__(self, envs: dict[str, Environment], broker: Any, secret: str, base: pathlib.Path) -> None:
+        from oslo_config import cfg
+
+        url = broker.url
+        self.broker = broker
+        self.envs = envs
+        self.base = base
+        self.topics = Topics.for_run(uuid.uuid4().hex[:8])
+        self.config = write_config(base / "conf", url, secret, self.topics)
+        self.transport = notification_transport(cfg.ConfigOpts(), url)
+        self.produced, self.delivered, self.valid = _Resources(), _Resources(), _Resources()
+        route = self.topics.sample_route
+        checked = ConsumerPolicy(signatures="verify", secret=secret, dead_letter=lambda d: None)
+        self.listeners = [
+            compat_listener(self.transport, [CompatEndpoint(route, self.delivered)], pool="collector"),
+            compat_listener(self.transport, [CompatEndpoint(route, self.valid, policy=checked)], pool="signatures"),
+        ]
+        self.tap = BusTap(self.transport, self.topics, on_samples=lambda pairs: self.produced.add(r for _, r in pairs))
+        self.polling = {release: PollingSide(env, base / f"polling-{release}", self.config)
+                        for release, env in envs.items()}
+        self.failures: dict[str, str] = {}
+
+    def start(self, say: Callable[[str], None]) -> None:
+        self.tap.start()
+        for listener in self.listeners:
             listener.start()
-        agent.start()
-        _wait_for_listener(broker, topics.notifications + ".sample", agent, 120)
-        for polling_release, polling_env in envs.items():
-            polling = PollingSide(polling_env, directory / f"polling-{polling_release}", config)
-            produced[polling_release] = 0
+        say(f"starting the polling sides of {len(self.polling)} releases")
+        for side in self.polling.values():
+            side.launch()
+        for release, side in self.polling.items():
             try:
-                polling.start()
-                polling.publish(BATCH, polling_release)
-                produced[polling_release] = BATCH
+                side.wait_ready()
             except ServiceError as exc:
-                failures[polling_release] = str(exc)
-            finally:
-                polling.stop()
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and any(collector.count(p) < n for p, n in produced.items()):
-            time.sleep(0.5)
-        errors = tuple(agent.errors(3))
-    finally:
-        agent.stop()
-        for listener in listeners:
+                self.failures[release] = str(exc)
+                say(f"  polling {release}: {exc}")
+
+    def stop(self) -> None:
+        for side in self.polling.values():
+            side.stop()
+        for listener in [*self.listeners, self.tap]:
             listener.stop()
-            listener.wait()
-        transport.cleanup()
-    outcomes = []
-    for polling_release, count in produced.items():
-        delivered = collector.count(polling_release)
-        told = (failures[polling_release],) if polling_release in failures else errors if delivered < count else ()
-        outcomes.append(PairOutcome(polling_release, agent_release, count, delivered, valid.count(polling_release),
-                                    told, tuple(predicted_loss(polling_release, agent_release))))
-    return outcomes
+            if listener is not self.tap:
+                listener.wait()
+        self.transport.cleanup()
+
+    def against_agent(self, agent_release: str, agent_env: Environment, wait: float,
+                      grace: float) -> list[PairOutcome]:
+        agent = NotificationAgent(agent_env, self.base / f"agent-{agent_release}", self.config)
+        order = [r for r in self.polling if r != agent_release] + [agent_release]
+        failures = dict(self.failures)
+        try:
+            agent.start()
+            _wait_for_listener(self.broker, self.topics.notifications + ".sample", agent, 120)
+            for polling_release in order:
+                if polling_release in failures:
+                    continue
+                try:
+                    self.polling[polling_release].publish(BATCH, _prefix(polling_release, agent_release))
+                except ServiceError as exc:
+                    failures[polling_release] = self.failures[polling_release] = str(exc)
+            self._wait(agent_release, order, wait, grace)
+            errors = tuple(agent.errors(3))
+        except ServiceError as exc:
+            errors = (str(exc),)
+        finally:
+            agent.stop()
+        outcomes = []
+        for polling_release in order:
+            prefix = _prefix(polling_release, agent_release)
+            produced, delivered = self.produced.count(prefix), self.delivered.count(prefix)
+            told = (failures[polling_release],) if polling_release in failures else (
+                errors if delivered < produced or produced < BATCH else ())
+            outcomes.append(PairOutcome(polling_release, agent_release, produced, delivered,
+                                        self.valid.count(prefix), told,
+                                        tuple(predicted_loss(polling_release, agent_release))))
+        return sorted(outcomes, key=lambda p: list(self.polling).index(p.polling))
+
+    def _wait(self, agent_release: str, order: list[str], wait: float, grace: float) -> None:
+        prefixes = [_prefix(p, agent_release) for p in order]
+        deadline = time.monotonic() + wait
+        own_seen_at = None
+        while time.monotonic() < deadline:
+            if all(self.delivered.count(p) >= BATCH for p in prefixes):
+                return
+            if own_seen_at is None and self.delivered.count(prefixes[-1]) >= BATCH:
+                own_seen_at = time.monotonic()
+            if own_seen_at is not None and time.monotonic() - own_seen_at > grace:
+                return
+            time.sleep(0.2)
 
 
 def _wait_for_listener(broker: Any, queue: str, agent: NotificationAgent, timeout: float) -> None:
+    """Until the agent consumes *queue*, or raise ServiceError saying why it does not."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stats = broker.queues().get(queue)

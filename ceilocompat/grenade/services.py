@@ -217,8 +217,16 @@ class PollingSide(ServiceProcess):
         self.environment = env
 
     def start(self, timeout: float = 120.0, **popen: object) -> None:  # type: ignore[override]
+        """Start and wait until the release's code is loaded and its notifier ready."""
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start without waiting (to load several releases at once); then :meth:`wait_ready`."""
         self._pending = b""
         super().start(stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
         self._expect("ready", timeout)
 
     def publish(self, count: int, prefix: str, timeout: float = 60.0) -> None:
