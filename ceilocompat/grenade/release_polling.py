@@ -1,12 +1,14 @@
 """The polling side of a Ceilometer release, run by that release's own interpreter.
 
 This file is executed as a script by a release environment's ``python``
-(Python 3.6 and later; it imports nothing from ceilocompat). It publishes
+(Python 2.7 or 3.6 and later; it imports nothing from ceilocompat). It publishes
 polling batches exactly as the release's ``PollingTask.poll_and_notify``
 does: the release's own ``Sample``, ``meter_message_from_counter`` (with the
 release's own signature) and a notifier on its own transport, event type
 ``telemetry.polling``, payload ``{"samples": [...]}``, publisher id
-``ceilometer.polling``.
+``ceilometer.polling``. Every release from 8.1.5 on publishes so (8.1.5 and
+9.x in ``ceilometer/agent/manager.py``, ``PollingTask._send_notification``;
+10.0.0 on in ``ceilometer/polling/manager.py``).
 
 Commands on standard input, one per line: ``publish COUNT PREFIX`` publishes
 one batch of COUNT samples whose resource ids start with PREFIX and answers
@@ -50,7 +52,7 @@ def main(argv):
     secret = conf.publisher.telemetry_secret
     sys.stdout.write("ready\n")
     sys.stdout.flush()
-    for line in sys.stdin:
+    for line in iter(sys.stdin.readline, ""):  # not ``for line in sys.stdin``: Python 2 reads ahead
         words = line.split()
         if not words or words[0] == "quit":
             break
