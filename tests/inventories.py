@@ -99,6 +99,10 @@ BROKEN = {
         "sends sample keys project_name, publisher_id, user_name"),
     "notification-newer-than-collector": ("unpinned-producer", "partial", hosts(
         a=[notif("9.0.0"), svc("collector", "8.0.0")]), "sends sample keys monotonic_time"),
+    "backported-monotonic-time-to-an-older-collector": ("unpinned-producer", "partial", hosts(
+        a=[notif("8.1.0"), svc("collector", "8.0.0")]),
+        "a/notification-agent (8.1.0, unpinned) sends sample keys monotonic_time that a/collector (8.0.0, "
+        "sample model 1.0) does not know"),
     "pinned-but-still-too-new": ("unpinned-producer", "partial", hosts(
         a=[notif("20.0.0", pin={"sample": "1.1"}), svc("collector", "8.0.0")]),
         "pinned to sample model 1.1) sends sample keys monotonic_time"),
@@ -136,6 +140,8 @@ CLEAN = {
         a=[poller("20.0.0", ["cpu"]), notif("18.1.0"), notif("19.1.0")])),
     "fixed-strict-reader": ("partial", hosts(a=[poller("18.0.0", ["cpu"]), notif("22.0.0")])),
     "backported-keys-for-strict-reader": ("full", hosts(a=[notif("21.0.0"), poller("19.1.0", ["cpu"])])),
+    "stable-backport-knows-monotonic-time": ("partial", hosts(
+        a=[notif("9.0.0"), svc("collector", "7.1.0"), svc("collector", "8.1.0", name="ocata-collector")])),
     "pinned-producer": ("partial", hosts(a=[notif("20.0.0", pin={"sample": "1.0"}), svc("collector", "8.0.0")])),
     "new-pollsters-in-their-own-group": ("partial", hosts(
         a=[poller("9.0.0", ["image.size"])], b=[poller("10.0.0", ["volume.size"], partitioning_group_prefix="q")])),

@@ -32,8 +32,10 @@ def model_version(model: Any, release: "Release | str") -> str:
     the model's first version are taken to send the first version.
 
     >>> from ceilocompat.models import Event, Sample
-    >>> [model_version(Sample, r) for r in ("2015.1.0", "8.0.0", "9.0.0", "19.0.0", "19.1.0", "20.0.0")]
-    ['1.0', '1.0', '1.1', '1.1', '1.2', '1.2']
+    >>> [model_version(Sample, r) for r in ("2015.1.0", "7.0.5", "7.1.0", "8.0.0", "8.1.5", "9.0.0")]
+    ['1.0', '1.0', '1.1', '1.0', '1.1', '1.1']
+    >>> [model_version(Sample, r) for r in ("18.0.0", "18.1.0", "19.0.0", "19.1.0", "20.0.0")]
+    ['1.1', '1.2', '1.1', '1.2', '1.2']
     >>> model_version(Event, "27.0.0")
     '1.0'
     """

@@ -1,8 +1,11 @@
 """The sample model: one metering datum as Ceilometer puts it on the bus.
 
 Ceilometer's sample dict (``meter_message_from_counter``) has never lost or
-renamed a key since Kilo; it gained ``monotonic_time`` in 9.0.0 and
-``user_name``/``project_name`` (and ``publisher_id``, only when set) in 20.0.0.
+renamed a key since Kilo; it gained ``monotonic_time`` in 9.0.0 (backported
+to the stable point releases 7.1.0 and 8.1.0) and ``user_name``/``project_name``
+(and ``publisher_id``, only when set) in 20.0.0 (backported to 18.1.0 and
+19.1.0). ``tests/models/test_release_table.py`` holds this table to the
+samples the releases' own code makes.
 
 >>> s = Sample.from_wire({"counter_name": "cpu", "counter_type": "cumulative",
 ...                       "counter_unit": "ns", "counter_volume": "2",
@@ -31,7 +34,7 @@ SAMPLE_TYPES = ("gauge", "delta", "cumulative")
 
 SAMPLE_VERSIONS = (
     ModelVersion("1.0", release="2015.1.0", series="kilo", note="the twelve keys of Kilo"),
-    ModelVersion("1.1", release="9.0.0", series="pike", note="adds monotonic_time"),
+    ModelVersion("1.1", release="9.0.0", series="pike", also_in=("7.1.0", "8.1.0"), note="adds monotonic_time"),
     ModelVersion(
         "1.2",
         release="20.0.0",

@@ -56,7 +56,10 @@ def test_a_violation_names_every_instance_involved(folder):
 
 
 def test_releases_map_to_sample_versions_through_the_model_data():
-    # 18.1.0 and 19.1.0 got user_name/project_name by backport (ModelVersion.also_in).
+    # 7.1.0 and 8.1.0 got monotonic_time by backport, 18.1.0 and 19.1.0 user_name/project_name
+    # (ModelVersion.also_in); a backport reaches the later point releases of its series only.
+    assert [model_version(Sample, r) for r in ("7.0.5", "7.1.0", "7.1.1", "8.0.0", "8.1.5", "9.0.0")] == [
+        "1.0", "1.1", "1.1", "1.0", "1.1", "1.1"]
     assert [model_version(Sample, r) for r in ("18.0.0", "18.1.0", "18.2.3", "19.0.0", "19.1.0", "2023.1")] == [
         "1.1", "1.2", "1.2", "1.1", "1.2", "1.2"]
     assert parse_release("2015.1.0").key == (4, 0, 0) and parse_release("yoga").key == (18, 0, 0)
