@@ -3,7 +3,10 @@
 Runs on the in-process ``fake://`` transport by default; ``--transport
 rabbit://...`` uses a real broker, ``--start-broker`` starts a private one
 (needs ``rabbitmq-server``), and with it ``--restart-broker`` and
-``--crash-consumer`` inject faults in the middle of the upgrade. Progress
+``--crash-consumer`` inject faults in the middle of the upgrade. ``--real``
+runs the two releases' own Ceilometer services instead of simulating them
+(:mod:`ceilocompat.grenade.rehearsal`), on RabbitMQ, and says per step
+what ``ceilocompat plan`` predicts beside what was lost. Progress
 goes to standard error, the table (or ``--json``) to standard output: per
 step, one row per consumer group and kind of item (samples, events). Exit
 status: 0 nothing lost or rejected, 1 something was, 2 bad usage or a
@@ -43,6 +46,15 @@ def command_rehearse(args: argparse.Namespace) -> int:
     start_broker = args.start_broker or args.restart_broker
     if start_broker and args.transport:
         return refuse("rehearse", "--start-broker and --restart-broker start their own broker; leave out --transport")
+    if args.real:
+        simulated = [flag for flag, given in (("--restart-broker", args.restart_broker),
+                                              ("--crash-consumer", args.crash_consumer),
+                                              ("--strict-consumer", args.strict_consumer), ("--pin", args.pin)) if given]
+        if simulated:
+            return refuse("rehearse", f"{', '.join(simulated)} simulate(s) what --real runs for real; leave it out")
+        if not (start_broker or (args.transport or "").startswith("rabbit://")):
+            return refuse("rehearse", "--real runs real Ceilometer services on RabbitMQ: add --start-broker "
+                          "or --transport rabbit://...")
     if args.crash_consumer and not (start_broker or (args.transport or "").startswith("rabbit://")):
         return refuse("rehearse", "--crash-consumer needs a real broker: --transport rabbit://... or --start-broker")
     broker = None
@@ -55,12 +67,18 @@ def command_rehearse(args: argparse.Namespace) -> int:
             hooks[CRASH_STEP] = crash_a_consumer
         if args.restart_broker:
             hooks[RESTART_STEP] = restarting(broker)
-        rehearsal = Rehearsal(
+        common = dict(
             path=args.path, transport_url=url, samples=args.samples, from_release=str(args.from_release),
-            to_release=str(args.to_release), secret=args.secret, strict_fields=args.strict_consumer or (),
-            pin_new_producers=args.pin, hooks=hooks, dwell=args.dwell, connect_timeout=args.connect_timeout,
+            to_release=str(args.to_release), secret=args.secret, connect_timeout=args.connect_timeout,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
+        if args.real:
+            from ceilocompat.grenade.rehearsal import RealRehearsal
+
+            rehearsal: Rehearsal = RealRehearsal(**common, dwell=args.dwell if args.dwell is not None else 8.0)
+        else:
+            rehearsal = Rehearsal(**common, strict_fields=args.strict_consumer or (), pin_new_producers=args.pin,
+                                  hooks=hooks, dwell=args.dwell if args.dwell is not None else 3.0)
         report = rehearsal.run()
     except (ValueError, RuntimeError, OSError) as exc:
         error("rehearse", str(exc))
@@ -72,7 +90,8 @@ def command_rehearse(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         print(format_report(report))
-    return ExitCode.OK if report.ok else ExitCode.PROBLEMS
+    agrees = getattr(report, "agrees", True)  # a real rehearsal also holds the planner to what happened
+    return ExitCode.OK if report.ok and agrees else ExitCode.PROBLEMS
 
 
 def format_report(report: RehearsalReport) -> str:
@@ -83,7 +102,15 @@ def format_report(report: RehearsalReport) -> str:
         rows.append((f"{step.number}. {step.label}",) + ("",) * (len(header) - 1))
         rows += [(f"   {g.group}", f"{g.kind}s", g.produced, g.consumed, g.lost, g.duplicated, g.rejected)
                  for g in step.groups]
-    return format_table(header, rows, right=range(2, len(header))) + "\n\n" + report.summary()
+    table = format_table(header, rows, right=range(2, len(header)))
+    predictions = getattr(report, "predictions", ())
+    if predictions:
+        plan_rows = [(f"{p.number}. {p.label}", ", ".join(f"{polling}>{agent}" for polling, agent in p.pairs),
+                      ", ".join(p.predicted) or "no loss", p.lost, "yes" if p.agrees else "NO") for p in predictions]
+        table += "\n\n" + format_table(("step", "polling>agent side by side", "plan says", "lost", "agrees"),
+                                        plan_rows, right=(3,), shrink=(1,))
+    notes = "".join(f"! {note}\n" for note in report.events)
+    return table + "\n\n" + notes + report.summary()
 
 
 def start_private_broker() -> Any:
@@ -135,8 +162,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="make old consumers require KEY, as Ceilometer 21.0.0 required user_name (repeatable)",
     )
     rehearse.add_argument("--pin", action="store_true", help="pin new producers to the old release's keys")
-    rehearse.add_argument("--dwell", type=seconds, default=3.0, metavar="SECONDS",
-                          help="longest wait for consumers after each burst of traffic (default: 3)")
+    rehearse.add_argument("--dwell", type=seconds, default=None, metavar="SECONDS",
+                          help="longest wait for consumers after each burst of traffic (default: 3, with --real 8)")
+    rehearse.add_argument(
+        "--real", action="store_true",
+        help="run the --from and --to releases' own notification agents and polling sides (needs RabbitMQ; "
+        "see ceilocompat environments)",
+    )
     rehearse.add_argument("--json", action="store_true", help="print the report as one JSON object")
     rehearse.set_defaults(handler=command_rehearse)
     return rehearse

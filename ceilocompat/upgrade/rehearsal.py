@@ -442,6 +442,7 @@ class Rehearsal:
         self.bus.check_reachable(self.connect_timeout)
         self.transport = self.bus.transport()
         try:
+            self._prepare()
             for service in (COLLECTOR.name, NOTIFICATION_AGENT.name, POLLING_AGENT.name):
                 self.start(service, Generation.OLD)
             steps = self.path.steps
@@ -458,14 +459,20 @@ class Rehearsal:
                 self.progress(f"      {self._progress_line()}")
             self._settle()
         finally:
-            for key in list(self.members):
-                self.stop(*key)
+            self._stop_everything()
             self.transport.cleanup()
             try:
                 self.bus.remove()
             except Exception as exc:  # leave the report intact; say what is left behind
                 self.note(f"could not remove the rehearsal's queues ({exc}): {', '.join(self.bus.queues())}")
         return self._report()
+
+    def _prepare(self) -> None:
+        """What must run before the first service starts (nothing here; see subclasses)."""
+
+    def _stop_everything(self) -> None:
+        for key in list(self.members):
+            self.stop(*key)
 
     def _progress_line(self) -> str:
         extra = self.ledger.count("sample", extra=True)

@@ -159,4 +159,10 @@ class RehearsalBus:
             channel = connection.channel()
             for name in self.queues():
                 channel.queue_delete(name)
-            channel.exchange_delete(self.exchange)
+            if self.owns_exchange:
+                channel.exchange_delete(self.exchange)
+
+    @property
+    def owns_exchange(self) -> bool:
+        """Whether the exchange is this rehearsal's own, to delete afterwards."""
+        return True

@@ -8,7 +8,6 @@ and 27.0.0 agents read it with a default. ``ceilocompat matrix --releases
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -16,6 +15,7 @@ import pytest
 
 from ceilocompat.grenade.heatmap import heatmap_svg
 from ceilocompat.grenade.matrix import run_matrix
+from release_environments import missing
 
 RELEASES = ("17.0.0", "18.0.0", "18.1.0", "21.0.0", "27.0.0")
 STRICT_AGENTS = {"18.1.0", "21.0.0"}
@@ -28,10 +28,7 @@ pytestmark = [pytest.mark.rabbitmq, pytest.mark.grenade]
 def matrix(rabbitmq, tmp_path_factory):
     result = run_matrix(RELEASES, rabbitmq, progress=print, workdir=tmp_path_factory.mktemp("matrix"))
     if result.unavailable:
-        reason = "; ".join(f"{r}: {why}" for r, why in result.unavailable)
-        if os.environ.get("CEILOCOMPAT_REQUIRE_GRENADE") == "1":
-            pytest.fail(f"release environments missing: {reason}", pytrace=False)
-        pytest.skip(reason)
+        missing("release environments missing: " + "; ".join(f"{r}: {why}" for r, why in result.unavailable))
     return result
 
 

@@ -11,15 +11,15 @@ fails the test instead of skipping it.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 
 import pytest
 
 from bus import listening, wait_until
+from release_environments import environment
 from ceilocompat import CompatEndpoint
-from ceilocompat.grenade import NotificationAgent, PollingSide, Topics, build_environment
+from ceilocompat.grenade import NotificationAgent, PollingSide, Topics
 from ceilocompat.grenade.services import write_config
 from ceilocompat.routing import notification_transport
 from ceilocompat.upgrade import check_inventory, parse_inventory
@@ -28,16 +28,6 @@ SECRET = "grenade secret"
 BATCH = 50
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.grenade]
-
-
-def environment(release: str):
-    env = build_environment(release, progress=lambda line: print(line, flush=True))
-    if not env.ok:
-        reason = f"ceilometer {release} environment: {env.reason}"
-        if os.environ.get("CEILOCOMPAT_REQUIRE_GRENADE") == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    return env
 
 
 def planner_predicts_a_loss(agent_release: str, polling_release: str) -> bool:
