@@ -72,8 +72,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--releases", type=release_list, metavar="R1,R2,...", help="the releases, e.g. 18.0.0,21.0.0")
     which.add_argument("--all", action="store_true", help="every release on PyPI from --oldest on")
-    parser.add_argument("--oldest", default="12.0.0", type=arguments.release, metavar="RELEASE",
-                        help="with --all: the oldest release (default 12.0.0)")
+    parser.add_argument("--oldest", default="8.1.5", type=arguments.release, metavar="RELEASE",
+                        help="with --all: the oldest release (default 8.1.5, the oldest on PyPI)")
     parser.add_argument("--rebuild", action="store_true", help="build again, also releases that failed before")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(handler=command_environments)

@@ -101,7 +101,7 @@ _MARKER = "environment.json"
 _FAILED = "failed.json"
 
 
-def available_releases(oldest: str = "12.0.0") -> list[str]:
+def available_releases(oldest: str = "8.1.5") -> list[str]:
     """Every ceilometer release on the package index from *oldest* on, oldest first (asks pip).
 
     Raises RuntimeError, saying why, when the index cannot be read.
