@@ -44,8 +44,8 @@ BATCH = 50
 def predicted_loss(polling: str, agent: str) -> list[str]:
     """The rules ``ceilocompat plan`` says a polling agent at *polling* beside an agent at *agent* breaks.
 
-    Only rules about what crosses the bus between the two count (strict
-    consumers); ordering rules of the upgrade paths do not lose data.
+    Only rules whose breach loses items on the bus count (``Rule.loses_data``);
+    the ordering rules of the upgrade paths do not lose data.
 
     >>> predicted_loss("17.0.0", "21.0.0"), predicted_loss("17.0.0", "22.0.0")
     (['strict-consumer'], [])
@@ -53,7 +53,7 @@ def predicted_loss(polling: str, agent: str) -> list[str]:
     inventory = parse_inventory({"hosts": [
         {"name": "ctl", "services": [{"service": "notification-agent", "release": agent}]},
         {"name": "compute", "services": [{"service": "polling-agent", "release": polling, "pollsters": ["cpu"]}]}]})
-    return sorted({v.rule.id for v in check_inventory(inventory) if v.rule.id == "strict-consumer"})
+    return sorted({v.rule.id for v in check_inventory(inventory) if v.rule.loses_data})
 
 
 @attrs.frozen

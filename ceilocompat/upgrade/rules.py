@@ -69,6 +69,8 @@ class Rule:
     fix: str
     check: Callable[[Inventory, UpgradePath], Iterable[RuleViolation]] = dataclasses.field(
         repr=False, compare=False)
+    #: Breaking the rule loses items on the bus (not only breaks the order of an upgrade).
+    loses_data: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,7 +142,7 @@ def _check_pipeline_mismatch(inventory: Inventory, path: UpgradePath) -> Iterato
 NOTIFICATION_PIPELINE_MISMATCH = Rule("notification-pipeline-mismatch", "notification agents of different releases with workload partitioning run the same pipelines",
          "spec",
          "Load the old agents with the new pipeline configuration first, or disable workload "
-         "partitioning during the upgrade.", check=_check_pipeline_mismatch)
+         "partitioning during the upgrade.", check=_check_pipeline_mismatch, loses_data=True)
 
 
 def _check_partition_queues(inventory: Inventory, path: UpgradePath) -> Iterator[RuleViolation]:
@@ -161,7 +163,7 @@ def _check_partition_queues(inventory: Inventory, path: UpgradePath) -> Iterator
 
 PARTITION_QUEUES = Rule("partition-queues", "notification agents with workload partitioning use queues the others read", "wire",
          "Upgrade these notification agents with the full path (stop every old agent first): "
-         "10.0.0 renamed the partitioning queues and 7.0.0 began filtering them on publisher_id.", check=_check_partition_queues)
+         "10.0.0 renamed the partitioning queues and 7.0.0 began filtering them on publisher_id.", check=_check_partition_queues, loses_data=True)
 
 
 def _discovery_groups(agent: Deployed) -> list[str]:
@@ -316,7 +318,7 @@ def _check_strict_consumer(inventory: Inventory, path: UpgradePath) -> Iterator[
 
 STRICT_CONSUMER = Rule("strict-consumer", "no consumer that requires keys runs beside producers that do not send them", "wire",
          "Upgrade or unpin the producers first, or use a consumer release that reads the keys with "
-         "defaults (for 18.1.0, 19.1.0 and 21.x notification agents: 22.0.0 or later).", check=_check_strict_consumer)
+         "defaults (for 18.1.0, 19.1.0 and 21.x notification agents: 22.0.0 or later).", check=_check_strict_consumer, loses_data=True)
 
 
 def _mixed(instances: list[Deployed]) -> bool:

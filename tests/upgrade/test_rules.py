@@ -83,3 +83,12 @@ def test_strict_readers_are_the_releases_that_really_lose_old_batches(agent, str
     found = violations(hosts(ctl=[svc("database", agent), svc("notification-agent", agent)],
                              compute=[poller("17.0.0", ["cpu"])]), folder)
     assert [v.rule.id for v in found] == (["strict-consumer"] if strict else [])
+
+
+def test_only_rules_whose_breach_loses_items_on_the_bus_say_so():
+    from ceilocompat.grenade.matrix import predicted_loss
+
+    assert sorted(r.id for r in RULES.values() if r.loses_data) == [
+        "notification-pipeline-mismatch", "partition-queues", "strict-consumer"]
+    # a 27.0.0 polling agent beside a 17.0.0 agent breaks unpinned-producer, which real agents tolerate
+    assert predicted_loss("27.0.0", "17.0.0") == [] and predicted_loss("17.0.0", "21.0.1") == ["strict-consumer"]
