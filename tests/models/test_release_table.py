@@ -33,11 +33,7 @@ from ceilocompat.grenade.environments import cache_dir
 from ceilocompat.models import model_keys, model_version
 from ceilocompat.releases import parse_release
 from conftest import REPO
-
-try:  # the shared helper: skip, or fail with CEILOCOMPAT_REQUIRE_GRENADE=1, without an environment
-    from release_environments import environment
-except ImportError:  # a checkout from before tests/release_environments.py
-    from grenade.test_real_services import environment
+from release_environments import environment
 
 RELEASE_CORPUS = pathlib.Path(
     os.environ.get("CEILOCOMPAT_RELEASE_CORPUS", REPO.parent / "shared" / "corpus-releases")
