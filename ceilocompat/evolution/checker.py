@@ -57,7 +57,7 @@ VERSION_REMOVED = "version-removed"
 CONTRACT_RULES = {
     FIELD_REMOVED: "a released field is gone, and it was not dropped after a drop period",
     FIELD_RENAMED: "a released field is gone and a field with the same contract took its place",
-    TYPE_CHANGED: "a released field's kind changed",
+    TYPE_CHANGED: "a released field's kind changed (other than to a kind that widens it for readers only)",
     DEFAULT_CHANGED: "what readers assume for a released field when it is absent changed",
     MADE_REQUIRED: "an optional released field became required",
     NEW_FIELD_WITHOUT_DEFAULT: "a required field was added to a released version",
@@ -264,11 +264,13 @@ def _compare(
     """
     version = manifest["version"]
     released = {e["key"]: e for e in manifest["fields"]}
-    live = {f.key: field_entry(f, version, schema.name) for f in schema.view(version).fields}
+    fields = schema.view(version).fields
+    live = {f.key: field_entry(f, version, schema.name) for f in fields}
+    widened = {f.key: f.kind.widened() for f in fields}
     added = [key for key in live if key not in released]
     for key, entry in released.items():
         if key in live:
-            for rule, detail in _changes(entry, live[key]):
+            for rule, detail in _changes(entry, live[key], widened[key]):
                 out.add(key, rule, detail, version)
             continue
         broken = _removal(newest[key], oldest_release)
@@ -291,10 +293,15 @@ def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-def _changes(old: dict, new: dict) -> list[tuple[str, str]]:
-    """Rules broken by the live entry *new* of a field released as *old*."""
+def _changes(old: dict, new: dict, widened: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Rules broken by the live entry *new* of a field released as *old*.
+
+    *widened* names the kinds the live kind widens for readers only
+    (``Kind.widens``): a released field of one of them may take the live
+    kind, since it reads what they read and writes nothing their readers refuse.
+    """
     found = []
-    if old["kind"] != new["kind"]:
+    if old["kind"] != new["kind"] and old["kind"] not in widened:
         found.append((TYPE_CHANGED, f"kind {old['kind']!r} became {new['kind']!r}"))
     if not old["required"] and new["required"]:
         found.append((MADE_REQUIRED, "optional became required: payloads without it no longer decode"))

@@ -41,6 +41,13 @@ class Kind:
         ``builtin(value)`` (an int volume becomes ``float(value)``); the
         generated decoder calls the builtin inline and falls back to
         *convert* if it raises.
+    :param widens: a narrower kind this one widens **for readers only**: it
+        decodes every value *widens* decodes, to the same value, and more;
+        but a value is written only if *widens* accepts it, so nothing it
+        writes is refused by a reader of the narrower kind. A value decoded
+        from the wire and left unchanged is given back as received, so a
+        relay still passes on the wider values it read. The additive-only
+        checker lets a released field of kind *widens* take this kind.
     """
 
     name: str
@@ -49,10 +56,38 @@ class Kind:
     encode: Callable[[Any], Any] = lambda value: value
     accept: Callable[[Any, str], Any] = attrs.field(default=None)
     coercions: tuple[tuple[type, Callable[[Any], Any]], ...] = ()
+    widens: "Kind | None" = None
 
     def __attrs_post_init__(self) -> None:
         if self.accept is None:
             object.__setattr__(self, "accept", self.convert)
+
+    def widened(self) -> tuple[str, ...]:
+        """The names of the kinds this one widens for readers, nearest first.
+
+        >>> STRING_OR_NULL_ON_READ.widened()
+        ('string',)
+        """
+        names, kind = [], self.widens
+        while kind is not None:
+            names.append(kind.name)
+            kind = kind.widens
+        return tuple(names)
+
+    def check_written(self, value: Any, path: str) -> None:
+        """Refuse a value this kind reads but never writes (see *widens*).
+
+        >>> STRING_OR_NULL_ON_READ.check_written(None, "resource_id")
+        Traceback (most recent call last):
+        ceilocompat.DecodeError: resource_id: is read but never written (readers of kind 'string' refuse it) (got None)
+        """
+        kind = self.widens
+        while kind is not None:
+            try:
+                kind.accept(value, path)
+            except DecodeError:
+                raise DecodeError(path, value, f"is read but never written (readers of kind {kind.name!r} refuse it)") from None
+            kind = kind.widens
 
 
 def _string(value: Any, path: str) -> str:
@@ -127,6 +162,10 @@ def _same_number(a: Any, b: Any) -> bool:
 
 STRING = Kind("string", (str,), _string)
 OPTIONAL_STRING = Kind("string|null", (str, NoneType), _optional_string)
+#: A string that may arrive as null (Ceilometer's ``resource_id``): null reads
+#: as None and is relayed as received, but only strings are ever written, so
+#: that readers of :data:`STRING` never meet a null this library made.
+STRING_OR_NULL_ON_READ = Kind("string|null-on-read", (str, NoneType), _optional_string, widens=STRING)
 TIMESTAMP = Kind("timestamp-string", (str,), _timestamp)
 VOLUME = Kind(
     "number|numeric-string|null", (float,), _volume, accept=_keep_numbers(_volume), coercions=((int, float),)

@@ -15,6 +15,18 @@ samples the releases' own code makes.
 (2.0, None)
 >>> s.to_wire()["counter_volume"], s.to_wire()["added_by_a_newer_release"]
 ('2', True)
+
+``resource_id`` is always sent but may be null: it reads as None and is
+relayed as received, but ceilocompat never writes a null of its own (readers
+of sample models 1.0 to 1.2 as released refuse it):
+
+>>> nameless = Sample.from_wire({**s.received, "resource_id": None})
+>>> nameless.resource_id, nameless.to_wire()["resource_id"]
+(None, None)
+>>> Sample(counter_name="cpu", counter_type="gauge", counter_unit="%", counter_volume=1,
+...        resource_id=None, timestamp="2012-05-08 20:23:48").to_wire()
+Traceback (most recent call last):
+ceilocompat.DecodeError: resource_id: is read but never written (readers of kind 'string' refuse it) (got None)
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ import attrs
 
 from ceilocompat.models._fields import ModelVersion, wire_field
 from ceilocompat.models._kinds import MAPPING, OPTIONAL_NUMBER, OPTIONAL_STRING, STRING, TIMESTAMP, VOLUME
+from ceilocompat.models._kinds import STRING_OR_NULL_ON_READ  # resource_id: null is read, never written
 from ceilocompat.models._wiremodel import WireModel, wire_model
 from ceilocompat._timestamps import parse_timestamp
 
@@ -85,7 +98,16 @@ class Sample(WireModel):
     user_name: str | None = wire_field(OPTIONAL_STRING, since="1.2", doc="Keystone user name.")
     project_id: str | None = wire_field(OPTIONAL_STRING, since="1.0", doc="Keystone project id.")
     project_name: str | None = wire_field(OPTIONAL_STRING, since="1.2", doc="Keystone project name.")
-    resource_id: str = wire_field(STRING, since="1.0", required=True, doc="Measured resource.")
+    resource_id: str | None = wire_field(
+        STRING_OR_NULL_ON_READ,
+        since="1.0",
+        required=True,
+        doc=(
+            "Measured resource. Always sent, but null in some real samples (Ceilometer's ``Sample`` "
+            "accepts None): null reads as None and is relayed as received; ceilocompat writes only "
+            "strings. ``ConsumerPolicy(require_resource_id=True)`` rejects null."
+        ),
+    )
     timestamp: str = wire_field(
         TIMESTAMP,
         since="1.0",

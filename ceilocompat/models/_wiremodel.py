@@ -49,8 +49,14 @@ class WireField:
         return self.spec.kind.convert(value, self.key)
 
     def encode_value(self, value: Any) -> Any:
-        """The wire value for a value held in Python (raises DecodeError)."""
+        """The wire value for a value held in Python (raises DecodeError).
+
+        A kind that widens another for readers only (``Kind.widens``) writes
+        only what the narrower kind accepts.
+        """
         kind = self.spec.kind
+        if kind.widens is not None:
+            kind.check_written(value, self.key)
         return kind.encode(value if value.__class__ in kind.fast_classes else kind.accept(value, self.key))
 
 

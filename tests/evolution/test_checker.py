@@ -20,7 +20,7 @@ from ceilocompat.evolution import checker
 from ceilocompat.cli import main
 from ceilocompat.evolution.manifest import PACKAGE_MANIFESTS, build_manifest, load_manifests, save_manifest
 from ceilocompat.models import ModelVersion, wire_field
-from ceilocompat.models import MAPPING, OPTIONAL_NUMBER, OPTIONAL_STRING, STRING
+from ceilocompat.models import MAPPING, OPTIONAL_NUMBER, OPTIONAL_STRING, STRING, STRING_OR_NULL_ON_READ, Kind
 from ceilocompat.models import WireModel, wire_model
 from ceilocompat.releases import has_passed
 
@@ -157,6 +157,38 @@ def test_making_a_required_field_optional_changes_its_default(released):
 def test_documentation_may_improve_without_a_violation(released):
     documented = widget(name=wire_field(STRING, since="1.0", required=True, doc="The widget's unique name."))
     assert checker.check([documented], released).ok
+
+
+def test_a_widening_for_readers_only_is_no_violation(released):
+    """name: string -> string|null-on-read reads null but never writes it, so readers of 'string' never meet one."""
+    tolerant = widget(name=wire_field(STRING_OR_NULL_ON_READ, since="1.0", required=True, doc="Widget name."))
+    assert checker.check([tolerant], released).ok
+    assert tolerant.from_wire({"name": None}).name is None
+    with pytest.raises(cc.DecodeError, match="name: is read but never written"):
+        tolerant(name=None).to_wire()
+
+
+def test_a_widening_that_writes_the_new_values_is_still_type_changed(released):
+    nullable = widget(name=wire_field(OPTIONAL_STRING, since="1.0", required=True, doc="Widget name."))
+    (violation,) = checker.check([nullable], released).violations
+    assert (violation.field, violation.rule) == ("name", "type-changed")
+    assert "'string' became 'string|null'" in violation.detail
+
+
+def test_a_kind_widening_another_kind_does_not_excuse_a_change_of_this_one(released):
+    # size was released as number|null; a kind that widens string for readers is still another type.
+    size = wire_field(STRING_OR_NULL_ON_READ, since="1.0", meaning="bytes")
+    assert rules(checker.check([widget(size=size)], released)) == {("size", "type-changed")}
+
+
+def test_widenings_chain(released):
+    wider = Kind("string|null|number-on-read", STRING_OR_NULL_ON_READ.fast_classes, STRING_OR_NULL_ON_READ.convert,
+                 widens=STRING_OR_NULL_ON_READ)
+    assert wider.widened() == ("string|null-on-read", "string")
+    chained = widget(name=wire_field(wider, since="1.0", required=True, doc="Widget name."))
+    assert checker.check([chained], released).ok
+    with pytest.raises(cc.DecodeError, match="readers of kind 'string' refuse it"):
+        chained(name=None).to_wire()
 
 
 def test_a_removed_version_is_reported(released):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import ceilocompat as cc
 from ceilocompat.evolution.manifest import PACKAGE_MODELS
 from ceilocompat.models import TRAITS
-from ceilocompat.models import MAPPING, OPTIONAL_NUMBER, OPTIONAL_STRING, STRING, TIMESTAMP, VOLUME
+from ceilocompat.models import MAPPING, OPTIONAL_NUMBER, OPTIONAL_STRING, STRING, STRING_OR_NULL_ON_READ, TIMESTAMP, VOLUME
 from ceilocompat.models import SIGNATURE_KEY
 
 SECRET = "laws secret"
@@ -41,6 +41,7 @@ traits = st.lists(
 KIND_VALUES = {
     STRING: text,
     OPTIONAL_STRING: st.none() | text,
+    STRING_OR_NULL_ON_READ: text,  # null is read, never written (see read_only_nulls below)
     TIMESTAMP: timestamps,
     VOLUME: st.none() | numbers | numbers.map(str),
     OPTIONAL_NUMBER: st.none() | numbers,
@@ -127,3 +128,34 @@ def test_a_sample_of_the_newest_version_decodes_at_the_oldest(sample):
     newest = cc.Sample.__wire__.versions[-1].number
     decoded = cc.Sample.at(oldest).from_wire(over_the_bus(sample.to_wire()))
     assert values_of(decoded, cc.Sample) == projected(sample, cc.Sample, newest, oldest)
+
+
+def read_only_nulls(model) -> list[str]:
+    """Keys whose kind reads null but never writes it (``Kind.widens``): producers such as Ceilometer send it."""
+    return [f.key for f in model.__wire__.fields if f.kind.widens is not None and reads_null(f)]
+
+
+def reads_null(f) -> bool:
+    try:
+        return f.decode_value(None) is None
+    except cc.DecodeError:
+        return False
+
+
+@LAWS
+@given(cases())
+def test_a_null_only_read_decodes_at_every_version_and_relays_unchanged(case):
+    model, obj, i, j, future = case
+    for key in read_only_nulls(model):
+        payload = sent(obj, i, future)
+        payload[key] = None
+        payload.pop(SIGNATURE_KEY)
+        payload[SIGNATURE_KEY] = cc.compute_signature(payload, SECRET)
+        decoded = model.at(j).from_wire(over_the_bus(payload))
+        assert getattr(decoded, key) is None
+        assert over_the_bus(decoded.to_wire()) == payload
+        assert cc.verify_signature(decoded.to_wire(), SECRET)
+
+
+def test_the_sample_resource_id_is_a_null_only_read():
+    assert read_only_nulls(cc.Sample) == ["resource_id"] and read_only_nulls(cc.Event) == []
