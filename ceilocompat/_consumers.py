@@ -100,6 +100,11 @@ class ConsumerPolicy:
     :param signatures: :class:`Signatures`; checking needs *secret*.
     :param dead_letter: callable taking a :class:`DeadLetter`
         (e.g. :class:`DeadLetterPublisher`); logs at ERROR by default.
+    :param require_resource_id: reject samples whose ``resource_id`` is null
+        (Ceilometer sends some) as bad input, reason ``decode``, instead of
+        handing them over with ``resource_id=None``; for consumers that need
+        a resource id. Items of models without a ``resource_id`` (events)
+        are not affected.
     """
 
     on_bad_input: OnBadInput = attrs.field(default=OnBadInput.DEAD_LETTER, converter=OnBadInput)
@@ -107,6 +112,7 @@ class ConsumerPolicy:
     signatures: Signatures = attrs.field(default=Signatures.OFF, converter=Signatures)
     secret: str | None = None
     dead_letter: Callable[[DeadLetter], None] = log_dead_letter
+    require_resource_id: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     @max_tries.validator
     def _positive(self, _attribute: Any, value: int) -> None:
@@ -295,7 +301,10 @@ class CompatEndpoint:
         return HANDLED
 
     def _decode(self, payload: Any):
-        batch = decode_batch(payload, self.view)
+        reader = self.view
+        if self.policy.require_resource_id and "resource_id" in self.view.keys:
+            reader = _RequiringResourceId(self.view)
+        batch = decode_batch(payload, reader)
         self.counters.add(decoded=len(batch.items))
         self.counters.count("rejected", ["decode"] * len(batch.rejected))
         schema = self.model.__wire__
@@ -376,6 +385,19 @@ class CompatBatchEndpoint(CompatEndpoint):
             else:
                 self._handled.add(message_id)
         return outcome
+
+
+class _RequiringResourceId:
+    """A version view whose decoder refuses a null ``resource_id`` (``ConsumerPolicy.require_resource_id``)."""
+
+    def __init__(self, view: Any) -> None:
+        self.view = view
+
+    def from_wire(self, data: Any) -> Any:
+        item = self.view.from_wire(data)
+        if item.resource_id is None:
+            raise DecodeError("resource_id", None, "is null, and this consumer requires a resource id")
+        return item
 
 
 def _builtin_model(route: Route) -> Any:
