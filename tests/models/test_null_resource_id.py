@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import ceilocompat as cc
 from ceilocompat.models import STRING, STRING_OR_NULL_ON_READ
-from test_release_table import CORPUS, RELEASE_CORPUS, RELEASES
+from release_corpus import CORPUS, RELEASE_CORPUS, RELEASES
 
 MINIMAL = {
     "counter_name": "cpu",

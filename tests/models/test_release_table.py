@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import subprocess
 
 import pytest
@@ -32,12 +31,9 @@ from ceilocompat import Event, Sample
 from ceilocompat.grenade.environments import cache_dir
 from ceilocompat.models import model_keys, model_version
 from ceilocompat.releases import parse_release
-from conftest import REPO
+from release_corpus import CORPUS, RELEASE_CORPUS, RELEASES
 from release_environments import environment
 
-RELEASE_CORPUS = pathlib.Path(
-    os.environ.get("CEILOCOMPAT_RELEASE_CORPUS", REPO.parent / "shared" / "corpus-releases")
-) / "release_payloads.json"
 MODELS = {"sample": Sample, "event": Event}
 #: The releases whose environments CI builds (as tests/grenade/test_matrix.py does).
 CI_RELEASES = ("17.0.0", "18.0.0", "18.1.0", "21.0.0", "27.0.0")
@@ -61,15 +57,6 @@ def key_problems(model, release: str, carried: set) -> list[str]:
 # --- the releases' own payloads, from the shared corpus ----------------------------------------
 
 
-def _corpus() -> dict | None:
-    try:
-        return json.loads(RELEASE_CORPUS.read_text())
-    except OSError:
-        return None
-
-
-CORPUS = _corpus()
-RELEASES = [] if CORPUS is None else CORPUS["releases"]
 
 
 def corpus_release_params() -> list:
