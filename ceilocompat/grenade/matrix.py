@@ -132,16 +132,15 @@ def run_matrix(
     *,
     secret: str = "ceilocompat matrix",
     wait: float = 30.0,
-    grace: float = 3.0,
+    grace: float = 5.0,
     progress: Callable[[str], None] | None = None,
     workdir: pathlib.Path | None = None,
 ) -> Matrix:
     """Run every pair of *releases* on *broker* (a started :class:`~ceilocompat.testing.RabbitMQBroker`).
 
     After the batches for an agent, the wait ends when every batch came
-    through; or *grace* seconds after the agent's own release's batch came
-    through (what came before it has been handled by then); or after *wait*
-    seconds.
+    through; or, once the agent's own release's batch came through, when
+    nothing more has come for *grace* seconds; or after *wait* seconds.
     """
     say = progress or (lambda line: None)
     started = time.monotonic()
@@ -249,15 +248,18 @@ class _Run:
         return sorted(outcomes, key=lambda p: list(self.polling).index(p.polling))
 
     def _wait(self, agent_release: str, order: list[str], wait: float, grace: float) -> None:
+        """Until every batch came through; or, once the agent's own release's batch did, until nothing
+        more has come for *grace* seconds (an agent may handle batches out of order); at most *wait*."""
         prefixes = [_prefix(p, agent_release) for p in order]
         deadline = time.monotonic() + wait
-        own_seen_at = None
+        last_total, quiet_since = -1, time.monotonic()
         while time.monotonic() < deadline:
-            if all(self.delivered.count(p) >= BATCH for p in prefixes):
+            counts = [self.delivered.count(p) for p in prefixes]
+            if all(c >= BATCH for c in counts):
                 return
-            if own_seen_at is None and self.delivered.count(prefixes[-1]) >= BATCH:
-                own_seen_at = time.monotonic()
-            if own_seen_at is not None and time.monotonic() - own_seen_at > grace:
+            if sum(counts) != last_total:
+                last_total, quiet_since = sum(counts), time.monotonic()
+            elif counts[-1] >= BATCH and time.monotonic() - quiet_since > grace:
                 return
             time.sleep(0.2)
 
