@@ -46,6 +46,8 @@ def command_rehearse(args: argparse.Namespace) -> int:
     start_broker = args.start_broker or args.restart_broker
     if start_broker and args.transport:
         return refuse("rehearse", "--start-broker and --restart-broker start their own broker; leave out --transport")
+    if args.polling_script and not args.real:
+        return refuse("rehearse", "--polling-script chooses the polling side of --real; add --real")
     if args.real:
         simulated = [flag for flag, given in (("--restart-broker", args.restart_broker),
                                               ("--crash-consumer", args.crash_consumer),
@@ -75,7 +77,8 @@ def command_rehearse(args: argparse.Namespace) -> int:
         if args.real:
             from ceilocompat.grenade.rehearsal import RealRehearsal
 
-            rehearsal: Rehearsal = RealRehearsal(**common, dwell=args.dwell if args.dwell is not None else 8.0)
+            rehearsal: Rehearsal = RealRehearsal(**common, dwell=args.dwell if args.dwell is not None else 8.0,
+                                                 polling_agents=not args.polling_script)
         else:
             rehearsal = Rehearsal(**common, strict_fields=args.strict_consumer or (), pin_new_producers=args.pin,
                                   hooks=hooks, dwell=args.dwell if args.dwell is not None else 3.0)
@@ -168,6 +171,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--real", action="store_true",
         help="run the --from and --to releases' own notification agents and polling sides (needs RabbitMQ; "
         "see ceilocompat environments)",
+    )
+    rehearse.add_argument(
+        "--polling-script", action="store_true",
+        help="with --real: publish through each release's own polling code, driven batch by batch, instead of "
+        "running its ceilometer-polling (which releases before 14.0.0 always do)",
     )
     rehearse.add_argument("--json", action="store_true", help="print the report as one JSON object")
     rehearse.set_defaults(handler=command_rehearse)

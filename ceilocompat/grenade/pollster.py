@@ -54,7 +54,7 @@ from typing import Any
 import attrs
 
 from ceilocompat.grenade.environments import Environment
-from ceilocompat.grenade.services import ServiceError, ServiceProcess, _service_env
+from ceilocompat.grenade.services import ServiceError, ServiceProcess, service_env
 from ceilocompat.releases import parse_release
 
 __all__ = [
@@ -137,6 +137,7 @@ class ResourceEndpoint:
         self._lock = threading.Lock()
         self._resources = tuple(resources)
         self._polls: dict[str, int] = {}
+        self._offered: tuple[PolledResource, ...] | None = None
         self.refused = 0
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -153,6 +154,24 @@ class ResourceEndpoint:
         resources = tuple(resources)
         with self._lock:
             self._resources = resources
+
+    def offer(self, resources: Iterable[PolledResource]) -> None:
+        """Serve *resources* to the next poll only, and nothing after it (so a rehearsal produces exactly them).
+
+        >>> endpoint = ResourceEndpoint(numbered_resources("vm", 1))
+        >>> token = endpoint.new_token()
+        >>> endpoint.offer(numbered_resources("once", 2))
+        >>> [len(endpoint._answer(endpoint.PATH, token)[1]["resources"]) for _ in range(2)], endpoint.offered
+        ([2, 0], False)
+        """
+        with self._lock:
+            self._offered = tuple(resources)
+
+    @property
+    def offered(self) -> bool:
+        """Whether resources offered with :meth:`offer` still wait for a poll."""
+        with self._lock:
+            return self._offered is not None
 
     def new_token(self) -> str:
         """A token the endpoint accepts; polls are counted per token (one per agent)."""
@@ -215,6 +234,8 @@ class ResourceEndpoint:
                 return 401, {"error": f"a known token is needed in {TOKEN_HEADER}"}
             self._polls[token] += 1
             resources = self._resources
+            if self._offered is not None:
+                resources, self._offered, self._resources = self._offered, None, ()
         return 200, {ENTRIES_KEY: [r.as_json() for r in resources]}
 
 
@@ -363,16 +384,9 @@ class PollingAgent(ServiceProcess):
 
     def start(self, **popen: object) -> None:
         """Start in its own session, with :data:`AUTH_MODULE` on this process's ``PYTHONPATH`` only."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        env = _service_env()
+        env = service_env()
         env["PYTHONPATH"] = str(self.files.auth_dir)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it for its whole life
-        try:
-            self.process = subprocess.Popen(
-                self.argv, stdout=popen.pop("stdout", log), stderr=log,
-                stdin=popen.pop("stdin", subprocess.DEVNULL), cwd=str(self.directory), start_new_session=True, env=env, **popen)  # type: ignore[call-overload]
-        finally:
-            log.close()
+        super().start(env=env, stdin=popen.pop("stdin", subprocess.DEVNULL), **popen)
         self.started_at = time.monotonic()
 
     @property

@@ -39,6 +39,7 @@ from ceilocompat._consumers import CompatEndpoint, compat_listener
 from ceilocompat.grenade.environments import Environment, build_environment
 from ceilocompat.grenade.matrix import predicted_loss
 from ceilocompat.grenade.nova import NovaNotifier
+from ceilocompat.grenade.pollster import PollingAgent, ResourceEndpoint, numbered_resources, supports_real_polling
 from ceilocompat.grenade.services import NotificationAgent, PollingSide, ServiceError, ServiceProcess, Topics, write_config
 from ceilocompat.grenade.tap import NOVA_EXCHANGE, BusTap
 from ceilocompat.routing import CONTROL_EXCHANGE, notification_transport
@@ -156,10 +157,13 @@ class RealRehearsal(Rehearsal):
     :param environments: the release environments, by generation; built
         (or taken from the cache) when not given.
     :param workdir: where the services' configuration and logs are kept.
+    :param polling_agents: run the releases' real ``ceilometer-polling`` where
+        they can poll without OpenStack (14.0.0 on); False: always their own
+        publish path, driven batch by batch.
     """
 
     def __init__(self, *, environments: Mapping[Generation, Environment] | None = None,
-                 workdir: pathlib.Path | None = None, **kwargs: Any) -> None:
+                 workdir: pathlib.Path | None = None, polling_agents: bool = True, **kwargs: Any) -> None:
         for simulated in ("strict_fields", "pin_new_producers", "hooks"):
             if kwargs.get(simulated):
                 raise ValueError(f"{simulated} is for the simulated rehearsal; real releases behave as they do")
@@ -173,11 +177,13 @@ class RealRehearsal(Rehearsal):
         self.environments = dict(environments or {})
         self.workdir = workdir or pathlib.Path(tempfile.mkdtemp(prefix="ceilocompat-rehearsal-"))
         self.agents: dict[Generation, list[NotificationAgent]] = collections.defaultdict(list)
-        self.pollers: dict[Generation, PollingSide] = {}
+        self.pollers: dict[Generation, PollingSide | PollingAgent] = {}
+        self.polling_agents = polling_agents
         self.services: list[ServiceProcess] = []
         self._ran: dict[int, dict[str, set[Generation]]] = collections.defaultdict(
             lambda: {"polling": set(), "agents": set()})
-        self._published = {"batches": 0, "notifications": 0}
+        self._published = {"samples": 0, "notifications": 0}
+        self._offers = 0
         self._listeners: list[Any] = []
 
     def release_of(self, generation: Generation) -> str:
@@ -235,9 +241,19 @@ class RealRehearsal(Rehearsal):
     def start(self, service: str, generation: Generation) -> None:
         env = self.environments.get(generation)
         if service == POLLING_AGENT.name and env is not None:
-            side = PollingSide(env, self.workdir / f"polling-{generation}-{env.release}", self.config)
-            self.services.append(side)
-            side.start()
+            directory = self.workdir / f"polling-{generation}-{env.release}"
+            side: PollingSide | PollingAgent
+            if self.polling_agents and supports_real_polling(env.release):
+                endpoint = ResourceEndpoint()
+                endpoint.start()
+                side = PollingAgent(env, directory, self.config, endpoint)
+                self.services.append(side)
+                side.start()
+                side.wait_polled(1)
+            else:
+                side = PollingSide(env, directory, self.config)
+                self.services.append(side)
+                side.start()
             self.pollers[generation] = side
         elif service == NOTIFICATION_AGENT.name and env is not None:
             running = sum(len(agents) for agents in self.agents.values())
@@ -256,6 +272,8 @@ class RealRehearsal(Rehearsal):
             side = self.pollers.pop(generation, None)
             if side is not None:
                 side.stop()
+                if isinstance(side, PollingAgent):
+                    side.endpoint.stop()
                 self._note_errors(side)
         elif service == NOTIFICATION_AGENT.name:
             for agent in self.agents.pop(generation, []):
@@ -291,19 +309,33 @@ class RealRehearsal(Rehearsal):
             share = count // len(sides) + (1 if index < count % len(sides) else 0)
             if share:
                 ran["polling"].add(generation)
-            while share > 0:
+            self._published["samples"] += share
+            if isinstance(side, PollingAgent) and share:
+                self._offers += 1
+                side.endpoint.offer(numbered_resources(f"{self.run_id}-{generation}-{self._offers}", share))
+                self._wait_for_poll(side)
+            while isinstance(side, PollingSide) and share > 0:
                 side.publish(min(BATCH, share), f"{self.run_id}-{generation}")
-                self._published["batches"] += 1
                 share -= BATCH
         notifications = max(1, count // SAMPLES_PER_NOTIFICATION)
         self.nova.publish(notifications)
         self._published["notifications"] += notifications
         self._wait_for_tap()
 
+    @staticmethod
+    def _wait_for_poll(agent: PollingAgent, timeout: float = 60.0) -> None:
+        """Until the agent's next polling cycle has taken the resources offered to it."""
+        deadline = time.monotonic() + timeout
+        while agent.endpoint.offered:
+            if not agent.running or time.monotonic() > deadline:
+                raise ServiceError(f"{agent.name} did not poll {agent.url} within {timeout:.0f} s: "
+                                   f"{'; '.join(agent.errors(3)) or 'see ' + str(agent.log_path)}")
+            time.sleep(0.05)
+
     def _wait_for_tap(self, timeout: float = 10.0) -> None:
         """Until the tap has seen what was published, so the ledger knows it before the step goes on."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and (self.tap.batches < self._published["batches"]
+        while time.monotonic() < deadline and (self.tap.samples < self._published["samples"]
                                                or self.tap.notifications < self._published["notifications"]):
             time.sleep(0.05)
 

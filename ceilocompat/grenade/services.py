@@ -123,13 +123,14 @@ class ServiceProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self, **popen: object) -> None:
-        """Start the process in its own session (so a signal reaches it alone)."""
+        """Start the process in its own session (so a signal reaches it alone); *popen* goes to ``Popen``."""
         self.directory.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it for its whole life
         try:
             self.process = subprocess.Popen(
                 self.argv, stdout=popen.pop("stdout", log), stderr=log, cwd=str(self.directory),
-                start_new_session=True, env=_service_env(), **popen)  # type: ignore[call-overload]
+                start_new_session=True, env=popen.pop("env", None) or service_env(),
+                **popen)  # type: ignore[call-overload]
         finally:
             log.close()
 
@@ -193,7 +194,8 @@ class ServiceProcess:
         return found[-most:]
 
 
-def _service_env() -> dict[str, str]:
+def service_env() -> dict[str, str]:
+    """The environment a release's service runs with: this one without Python path or virtualenv."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PYTHONWARNINGS"] = "ignore"
     return env

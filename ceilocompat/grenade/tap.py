@@ -61,6 +61,7 @@ class BusTap:
         self._on_notification = on_notification or (lambda message_id, event_type: None)
         self._lock = threading.Lock()
         self.batches = 0
+        self.samples = 0
         self.notifications = 0
         self.listener = notification_listener(transport, self.routes, [self], pool=self.pool)
 
@@ -77,6 +78,7 @@ class BusTap:
         if pairs:
             with self._lock:
                 self.batches += 1
+                self.samples += len(pairs)
             self._on_samples(pairs)
 
     def info(self, ctxt: Any, publisher_id: Any, event_type: Any, payload: Any, metadata: Any) -> None:

@@ -37,6 +37,7 @@ def ceilocompat(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     (["--real", "--start-broker", "--pin"], "--pin"),
     (["--real", "--start-broker", "--strict-consumer", "user_name"], "--strict-consumer"),
     (["--real", "--restart-broker", "--crash-consumer"], "--restart-broker, --crash-consumer"),
+    (["--polling-script"], "add --real"),
 ])
 def test_real_rehearsals_refuse_what_they_cannot_do_in_one_line(args, says):
     result = ceilocompat("rehearse", *args)
@@ -92,6 +93,9 @@ def test_an_old_release_upgrades_to_the_newest_with_real_services_and_nothing_lo
     report = rehearsal.run()
     assert report.samples_produced == 150 and report.events_produced > 0, report.as_dict()
     assert report.ok and report.lost == 0 and report.agrees, report.as_dict()
+    for generation, release in (("old", "17.0.0"), ("new", "27.0.0")):  # their real ceilometer-polling polled
+        log = tmp_path / f"polling-{generation}-{release}" / f"polling-agent-{release}.log"
+        assert "rehearsal.resource.value" in log.read_text(), log
     agents = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("agent-"))
     assert [name.split("-", 2)[2] for name in agents] == ["old-17.0.0", "new-27.0.0"]
     assert all((tmp_path / name / f"notification-agent-{name.rsplit('-', 1)[1]}.log").stat().st_size > 0
