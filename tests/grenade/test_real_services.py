@@ -86,3 +86,40 @@ def test_a_real_agent_republishes_a_polling_batch_or_loses_it_as_its_release_doe
         polling.stop()
         agent.stop()
         transport.cleanup()
+
+
+def test_a_crashed_agent_loses_nothing_its_successor_takes_what_waited_in_the_queue(rabbitmq, tmp_path):
+    env = environment("27.0.0")
+    topics = Topics.for_run(uuid.uuid4().hex[:8])
+    config = write_config(tmp_path / "conf", rabbitmq.url, SECRET, topics)
+    collector = Collector()
+    transport = notification_transport(__import__("oslo_config").cfg.ConfigOpts(), rabbitmq.url)
+    crashed = NotificationAgent(env, tmp_path / "crashed", config)
+    successor = NotificationAgent(env, tmp_path / "successor", config)
+    polling = PollingSide(env, tmp_path / "polling", config)
+    queue = topics.notifications + ".sample"
+
+    def consumers() -> int:
+        stats = rabbitmq.queues().get(queue)
+        return 0 if stats is None else stats.consumers
+
+    try:
+        with listening(transport, [CompatEndpoint(topics.sample_route, collector)], pool="collector"):
+            crashed.start()
+            polling.start()
+            wait_until(lambda: consumers() > 0, timeout=120, what="the first agent to listen")
+            polling.publish(BATCH, "before")
+            wait_until(lambda: collector.count("before") == BATCH, timeout=60, what="the first batch")
+            assert crashed.kill() == -9 and not crashed.running  # SIGKILL: nothing flushed, nothing acknowledged
+            wait_until(lambda: consumers() == 0, timeout=60, what="the broker to see the agent gone")
+            polling.publish(BATCH, "while-down")
+            time.sleep(2)
+            assert collector.count("while-down") == 0 and rabbitmq.queues()[queue].messages == 1
+            successor.start()
+            wait_until(lambda: collector.count("while-down") == BATCH, timeout=120, what="the waiting batch")
+            assert successor.stop() == 0  # SIGTERM: a clean exit
+    finally:
+        polling.stop()
+        crashed.stop()
+        successor.stop()
+        transport.cleanup()
