@@ -46,8 +46,9 @@ def command_rehearse(args: argparse.Namespace) -> int:
     start_broker = args.start_broker or args.restart_broker
     if start_broker and args.transport:
         return refuse("rehearse", "--start-broker and --restart-broker start their own broker; leave out --transport")
-    if args.polling_script and not args.real:
-        return refuse("rehearse", "--polling-script chooses the polling side of --real; add --real")
+    for real_only in ("polling_script", "crash_agent"):
+        if getattr(args, real_only) and not args.real:
+            return refuse("rehearse", f"--{real_only.replace('_', '-')} is for the real services of --real; add --real")
     if args.real:
         simulated = [flag for flag, given in (("--restart-broker", args.restart_broker),
                                               ("--crash-consumer", args.crash_consumer),
@@ -77,8 +78,11 @@ def command_rehearse(args: argparse.Namespace) -> int:
         if args.real:
             from ceilocompat.grenade.rehearsal import RealRehearsal
 
+            from ceilocompat.grenade.rehearsal import crash_an_agent
+
             rehearsal: Rehearsal = RealRehearsal(**common, dwell=args.dwell if args.dwell is not None else 8.0,
-                                                 polling_agents=not args.polling_script)
+                                                 polling_agents=not args.polling_script,
+                                                 hooks={CRASH_STEP: crash_an_agent} if args.crash_agent else None)
         else:
             rehearsal = Rehearsal(**common, strict_fields=args.strict_consumer or (), pin_new_producers=args.pin,
                                   hooks=hooks, dwell=args.dwell if args.dwell is not None else 3.0)
@@ -171,6 +175,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--real", action="store_true",
         help="run the --from and --to releases' own notification agents and polling sides (needs RabbitMQ; "
         "see ceilocompat environments)",
+    )
+    rehearse.add_argument(
+        "--crash-agent", action="store_true",
+        help="with --real: kill a real notification agent (SIGKILL) in step 2 and start it again",
     )
     rehearse.add_argument(
         "--polling-script", action="store_true",

@@ -47,7 +47,7 @@ from ceilocompat.upgrade.rehearsal import Generation, Rehearsal, RehearsalReport
 from ceilocompat.upgrade.rehearsal_bus import GROUPS, RehearsalBus
 from ceilocompat.upgrade.services import NOTIFICATION_AGENT, POLLING_AGENT
 
-__all__ = ["RealRehearsal", "RealRehearsalReport", "StepPrediction"]
+__all__ = ["RealRehearsal", "RealRehearsalReport", "StepPrediction", "crash_an_agent"]
 
 #: Samples per polling batch, as a polling agent sends them.
 BATCH = 50
@@ -129,6 +129,7 @@ class RealRehearsalReport(RehearsalReport):
 
     predictions: tuple[StepPrediction, ...] = ()
     logs: str = ""
+    _events_from = " from nova's notifications"
 
     @property
     def agrees(self) -> bool:
@@ -150,9 +151,9 @@ class RealRehearsal(Rehearsal):
     """Rehearse an upgrade path with real releases' services on RabbitMQ; see the module doc.
 
     Takes the keyword arguments of :class:`~ceilocompat.upgrade.rehearsal.Rehearsal`
-    except the simulated ones (``strict_fields``, ``pin_new_producers``,
-    ``hooks``): real releases behave as they do. ``transport_url`` must be
-    a ``rabbit://`` URL.
+    except the simulated ones (``strict_fields``, ``pin_new_producers``):
+    real releases behave as they do; ``hooks`` take real faults such as
+    :func:`crash_an_agent`. ``transport_url`` must be a ``rabbit://`` URL.
 
     :param environments: the release environments, by generation; built
         (or taken from the cache) when not given.
@@ -164,7 +165,7 @@ class RealRehearsal(Rehearsal):
 
     def __init__(self, *, environments: Mapping[Generation, Environment] | None = None,
                  workdir: pathlib.Path | None = None, polling_agents: bool = True, **kwargs: Any) -> None:
-        for simulated in ("strict_fields", "pin_new_producers", "hooks"):
+        for simulated in ("strict_fields", "pin_new_producers"):
             if kwargs.get(simulated):
                 raise ValueError(f"{simulated} is for the simulated rehearsal; real releases behave as they do")
         kwargs.setdefault("dwell", 8.0)
@@ -184,6 +185,7 @@ class RealRehearsal(Rehearsal):
             lambda: {"polling": set(), "agents": set()})
         self._published = {"samples": 0, "notifications": 0}
         self._offers = 0
+        self._producing_extra = False
         self._listeners: list[Any] = []
 
     def release_of(self, generation: Generation) -> str:
@@ -203,7 +205,8 @@ class RealRehearsal(Rehearsal):
         ledger = self.ledger
 
         def produced_samples(pairs: list[tuple[str, str]]) -> None:
-            ledger.record_produced("sample", [message_id for message_id, _ in pairs], self.current_step)
+            ledger.record_produced("sample", [message_id for message_id, _ in pairs], self.current_step,
+                                   extra=self._producing_extra)
 
         def produced_event(message_id: str, _event_type: str) -> None:
             ledger.record_produced("event", [message_id], self.current_step)
@@ -303,6 +306,13 @@ class RealRehearsal(Rehearsal):
         sides = list(self.pollers.items())
         if not sides or count <= 0:
             return
+        self._producing_extra = extra  # what the tap sees until it has seen it all is a fault's, or not
+        try:
+            self._publish(sides, count)
+        finally:
+            self._producing_extra = False
+
+    def _publish(self, sides: list[tuple[Generation, PollingSide | PollingAgent]], count: int) -> None:
         ran = self._ran[self.current_step]
         ran["agents"].update(g for g, agents in self.agents.items() if agents)
         for index, (generation, side) in enumerate(sides):
@@ -357,3 +367,21 @@ class RealRehearsal(Rehearsal):
                                               step.total("lost")))
         fields = {f.name: getattr(report, f.name) for f in attrs.fields(RehearsalReport)}
         return RealRehearsalReport(**fields, predictions=tuple(predictions), logs=str(self.workdir))
+
+
+def crash_an_agent(rehearsal: RealRehearsal) -> None:
+    """A fault for :class:`RealRehearsal` hooks: SIGKILL a running notification agent, as a crash.
+
+    What it held unacknowledged goes back to the queue; samples produced
+    while no agent of its release runs wait there (counted apart, as a
+    fault's); then an agent of the same release starts again, as a service
+    manager restarts a crashed service.
+    """
+    generation = next((g for g, agents in rehearsal.agents.items() if agents), None)
+    if generation is None:
+        raise RuntimeError("no notification agent runs to crash")
+    agent = rehearsal.agents[generation].pop()
+    agent.kill()
+    rehearsal.note(f"{agent.name} killed with SIGKILL in step {rehearsal.current_step}, then started again")
+    rehearsal.produce(BATCH)
+    rehearsal.start(NOTIFICATION_AGENT.name, generation)

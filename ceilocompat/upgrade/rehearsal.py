@@ -170,13 +170,16 @@ class RehearsalReport:
     def ok(self) -> bool:
         return self.lost == 0 and self.rejected == 0
 
+    #: Where the notification agents' events came from, said after their count.
+    _events_from = ""
+
     def summary(self) -> str:
         """What was produced and the verdict, in two lines."""
         verdict = "nothing lost" if self.ok else "FAILED"
         extra = f" (+{self.extra_samples} during faults)" if self.extra_samples else ""
         return (
             f"produced: {self.samples_produced} samples by the polling agents{extra}, "
-            f"{self.events_produced} events by the notification agents\n"
+            f"{self.events_produced} events by the notification agents{self._events_from}\n"
             f"{self.path} path {self.from_release} -> {self.to_release} on {self.transport}: "
             f"{self.lost} lost, {self.rejected} rejected, {self.duplicated} duplicates removed: {verdict}"
         )

@@ -18,7 +18,7 @@ import pytest
 from bus import broker_transport, wait_until
 from ceilocompat.grenade import Topics
 from ceilocompat.grenade.nova import NovaNotifier, nova_notifications
-from ceilocompat.grenade.rehearsal import RealRehearsal, StepPrediction
+from ceilocompat.grenade.rehearsal import RealRehearsal, StepPrediction, crash_an_agent
 from ceilocompat.grenade.tap import NOVA_EXCHANGE, BusTap
 from ceilocompat.routing import notification_transport
 from ceilocompat.upgrade.rehearsal import Generation
@@ -37,7 +37,8 @@ def ceilocompat(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     (["--real", "--start-broker", "--pin"], "--pin"),
     (["--real", "--start-broker", "--strict-consumer", "user_name"], "--strict-consumer"),
     (["--real", "--restart-broker", "--crash-consumer"], "--restart-broker, --crash-consumer"),
-    (["--polling-script"], "add --real"),
+    (["--polling-script"], "--polling-script is for the real services of --real; add --real"),
+    (["--crash-agent", "--start-broker"], "--crash-agent is for the real services of --real; add --real"),
 ])
 def test_real_rehearsals_refuse_what_they_cannot_do_in_one_line(args, says):
     result = ceilocompat("rehearse", *args)
@@ -51,6 +52,8 @@ def test_a_real_rehearsal_needs_rabbitmq_and_real_releases():
         RealRehearsal(transport_url="fake://")
     with pytest.raises(ValueError, match="simulated"):
         RealRehearsal(transport_url="rabbit://h:5672/", strict_fields=["user_name"])
+    with pytest.raises(ValueError, match="simulated"):
+        RealRehearsal(transport_url="rabbit://h:5672/", pin_new_producers=True)
 
 
 @pytest.mark.parametrize("predicted, lost, agrees", [((), 0, True), (("strict-consumer",), 40, True),
@@ -85,19 +88,22 @@ def test_the_tap_learns_nova_notifications_from_the_bus_with_the_ids_oslo_gave_t
 
 @pytest.mark.rabbitmq
 @pytest.mark.grenade
-@pytest.mark.parametrize("path", ["full", "partial"])
-def test_an_old_release_upgrades_to_the_newest_with_real_services_and_nothing_lost(rabbitmq, tmp_path, path):
+@pytest.mark.parametrize("path, crash", [("full", False), ("partial", True)])
+def test_an_old_release_upgrades_to_the_newest_with_real_services_and_nothing_lost(rabbitmq, tmp_path, path, crash):
     envs = {Generation.OLD: environment("17.0.0"), Generation.NEW: environment("27.0.0")}
     rehearsal = RealRehearsal(path=path, transport_url=rabbitmq.url, from_release="17.0.0", to_release="27.0.0",
-                              samples=150, environments=envs, workdir=tmp_path, progress=print)
+                              samples=150, environments=envs, workdir=tmp_path, progress=print,
+                              hooks={2: crash_an_agent} if crash else None)
     report = rehearsal.run()
     assert report.samples_produced == 150 and report.events_produced > 0, report.as_dict()
+    if crash:  # the samples produced while no agent ran waited in the queue for the restarted one
+        assert report.extra_samples == 50 and any("killed with SIGKILL in step 2" in n for n in report.events)
     assert report.ok and report.lost == 0 and report.agrees, report.as_dict()
     for generation, release in (("old", "17.0.0"), ("new", "27.0.0")):  # their real ceilometer-polling polled
         log = tmp_path / f"polling-{generation}-{release}" / f"polling-agent-{release}.log"
         assert "rehearsal.resource.value" in log.read_text(), log
     agents = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("agent-"))
-    assert [name.split("-", 2)[2] for name in agents] == ["old-17.0.0", "new-27.0.0"]
+    assert [name.split("-", 2)[2] for name in agents] == ["old-17.0.0"] * (2 if crash else 1) + ["new-27.0.0"]
     assert all((tmp_path / name / f"notification-agent-{name.rsplit('-', 1)[1]}.log").stat().st_size > 0
                for name in agents)
     leftover = {name: q for name, q in rabbitmq.queues().items() if rehearsal.run_id in name}
