@@ -48,9 +48,9 @@ from ceilocompat.grenade.pollster import (
     supports_real_polling,
     write_polling_files,
 )
+from ceilocompat.grenade.matrix import predicted_loss
 from ceilocompat.grenade.services import write_config
 from ceilocompat.routing import notification_transport
-from ceilocompat.upgrade import check_inventory, parse_inventory
 
 SECRET = "grenade polling secret"
 #: Releases whose real polling agent is checked end to end (the first one with it, then a few series on).
@@ -331,16 +331,6 @@ def test_a_real_polling_agent_s_batches_are_republished_by_a_real_agent_signed_w
     assert not [e for e in polling.errors() if "memcache" not in e]  # oslo.cache's optional backend, unused
 
 
-def planner_predicts_a_loss(agent_release: str, polling_release: str) -> bool:
-    """What ``ceilocompat plan`` says of a notification agent at one release beside polling agents at another."""
-    inventory = parse_inventory({"hosts": [
-        {"name": "ctl", "services": [{"service": "database", "release": agent_release},
-                                     {"service": "notification-agent", "release": agent_release}]},
-        {"name": "compute", "services": [{"service": "polling-agent", "release": polling_release,
-                                          "pollsters": ["cpu"]}]}]})
-    return any(v.rule.id == "strict-consumer" for v in check_inventory(inventory))
-
-
 @pytest.mark.rabbitmq
 @pytest.mark.grenade
 def test_a_real_17_polling_agent_s_batches_are_lost_by_a_real_21_agent_as_planned(rabbitmq, tmp_path):
@@ -360,5 +350,5 @@ def test_a_real_17_polling_agent_s_batches_are_lost_by_a_real_21_agent_as_planne
                 polling.stop()
         assert any("KeyError: 'user_name'" in line for line in metering.agent.errors()), metering.agent.errors()
         assert metering.verified.of(prefix) == {} and metering.verified.dead_of(prefix) == []
-    assert planner_predicts_a_loss("21.0.0", "17.0.0")
-    assert not planner_predicts_a_loss("27.0.0", "17.0.0")
+    assert predicted_loss("17.0.0", "21.0.0")
+    assert not predicted_loss("17.0.0", "27.0.0")
