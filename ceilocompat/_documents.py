@@ -77,7 +77,7 @@ def documents(obj: Any) -> Iterator[tuple[str, Any, type, Notification | None]]:
         yield "", obj, model_for_item(items), None
 
 
-def decode_document(obj: Any) -> list:
+def decode_document(obj: Any) -> list[Any]:
     """Every sample and event in a parsed document of unknown shape; DecodeError for the first bad one.
 
     The tolerant counterpart, item by item, is :func:`documents` with
@@ -88,7 +88,7 @@ def decode_document(obj: Any) -> list:
     ...
     ceilocompat.DecodeError: [0].counter_type: required field is missing (got nothing)
     """
-    out: list = []
+    out: list[Any] = []
     for path, payload, model, _note in documents(obj):
         batch = decode_batch(payload, model)
         if batch.rejected:

@@ -49,11 +49,11 @@ class Notification:
     priority: str | None
     payload: Any
     timestamp: str | None
-    context: dict
-    message: dict = attrs.field(repr=False)
+    context: dict[str, Any]
+    message: dict[str, Any] = attrs.field(repr=False)
 
 
-def loads(data: bytes | bytearray | memoryview | str, max_bytes: int = MAX_BODY_BYTES) -> list:
+def loads(data: bytes | bytearray | memoryview | str, max_bytes: int = MAX_BODY_BYTES) -> list[Any]:
     """Parse bytes from the bus into Python objects, one per document.
 
     JSON text and a single msgpack document give one object; a stream of TCP
@@ -147,7 +147,7 @@ def frame(document: Any) -> bytes:
     >>> loads(frame({"a": 1}) + frame({"b": 2}))
     [{'a': 1}, {'b': 2}]
     """
-    packed = msgpack.packb(document, use_bin_type=True)
+    packed: bytes = msgpack.packb(document, use_bin_type=True)
     return _FRAME_HEADER.pack(len(packed)) + packed
 
 
@@ -184,7 +184,7 @@ def unwrap(body: Any) -> Notification:
     return notification_from_message(message)
 
 
-def notification_from_message(message: Mapping) -> Notification:
+def notification_from_message(message: Mapping[str, Any]) -> Notification:
     """A :class:`Notification` from an already parsed message dict."""
     if "payload" not in message:
         raise DecodeError("payload", None, "a notification must have a payload")
@@ -204,6 +204,6 @@ def notification_from_message(message: Mapping) -> Notification:
     return Notification(payload=message["payload"], context=context, message=dict(message), **values)
 
 
-def wrap(message: Mapping) -> dict:
+def wrap(message: Mapping[str, Any]) -> dict[str, str]:
     """Build a 2.0 envelope body around a message dict (the inverse of unwrap)."""
     return {ENVELOPE_VERSION_KEY: "2.0", ENVELOPE_MESSAGE_KEY: jsonutils.dumps(message)}

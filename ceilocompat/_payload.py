@@ -16,12 +16,14 @@ consumers that must not lose 49 good samples over one bad one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from ceilocompat._errors import DecodeError
-from ceilocompat.models import Event, Sample
+from ceilocompat.models import Event, Sample, WireModel
+
+_M = TypeVar("_M", bound=WireModel)
 
 SAMPLES_KEY = "samples"
 
@@ -39,11 +41,11 @@ class Rejected:
 class Batch:
     """What :func:`decode_batch` made of a payload."""
 
-    items: list
+    items: list[Any]
     rejected: list[Rejected]
 
 
-def payload_items(payload: Any) -> tuple[list | tuple, str]:
+def payload_items(payload: Any) -> tuple[list[Any] | tuple[Any, ...], str]:
     """The list of wire dicts in *payload*, and the path prefix of its items.
 
     >>> payload_items([{"a": 1}])
@@ -63,10 +65,10 @@ def payload_items(payload: Any) -> tuple[list | tuple, str]:
     raise DecodeError("payload", payload, "expected a list, {'samples': [...]} or one object")
 
 
-def _decode_all(payload: Any, model: type) -> list:
+def _decode_all(payload: Any, model: type[_M]) -> list[_M]:
     items, prefix = payload_items(payload)
     decode = model.from_wire
-    out = []
+    out: list[_M] = []
     for index, item in enumerate(items):
         try:
             out.append(decode(item))
@@ -100,7 +102,8 @@ def decode_batch(payload: Any, model: Any) -> Batch:
     except DecodeError as exc:
         return Batch([], [Rejected(None, payload, exc)])
     decode = model.from_wire
-    decoded, rejected = [], []
+    decoded: list[Any] = []
+    rejected: list[Rejected] = []
     for index, item in enumerate(items):
         try:
             decoded.append(decode(item))

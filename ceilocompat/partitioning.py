@@ -206,13 +206,15 @@ def partition_key_bytes(key_parts: object) -> bytes:
     b'["res-1"]'
     """
     if isinstance(key_parts, (str, bytes, bytearray)):
-        key_parts = [key_parts]
+        parts: list[object] = [key_parts]
     elif isinstance(key_parts, (set, frozenset, dict)):
         # Their iteration order depends on hash(): the very thing to avoid.
         raise TypeError(f"partition key parts must be ordered, not a {type(key_parts).__name__}")
-    elif not isinstance(key_parts, (list, tuple)):
-        key_parts = list(key_parts)  # type: ignore[call-overload]
-    canonical = _canonical_part(list(key_parts))  # type: ignore[arg-type]
+    elif isinstance(key_parts, Iterable):
+        parts = list(key_parts)
+    else:
+        raise TypeError(f"partition key parts must be a string, bytes or a list of parts, not {type(key_parts).__name__}")
+    canonical = _canonical_part(parts)
     try:
         text = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"),
                           allow_nan=False)

@@ -14,7 +14,8 @@ import json
 import os
 import sys
 from importlib import resources
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import attrs
 
@@ -107,9 +108,9 @@ def _rows(origin: str, path: str, payload: Any, model: type, secret: str | None,
 
 
 def _signature_status(item: Sample | Event, secret: str | None, legacy: bool) -> str:
-    if secret is None:
-        return ""
     wire = item.received
+    if secret is None or wire is None:
+        return ""
     try:
         if verify_signature(wire, secret):
             return "valid"
@@ -120,7 +121,7 @@ def _signature_status(item: Sample | Event, secret: str | None, legacy: bool) ->
     return "INVALID"
 
 
-def _summary(model: Sample | Event) -> tuple[str, str, str, str]:
+def _summary(model: Sample | Event) -> tuple[str, str, str | None, str]:
     if isinstance(model, Sample):
         volume = "null" if model.counter_volume is None else format(model.counter_volume, ".15g")
         return "sample", model.counter_name, model.resource_id, f"{volume} {model.counter_unit}"
@@ -146,15 +147,15 @@ def format_table(rows: Sequence[Row], show_signature: bool) -> str:
             line.append(row.signature)
         table.append(line)
     lines = [_table(header, table, right=(5,), shrink=(0, 3, 6)[: 3 if show_signature else 2]), ""] if table else []
-    errors = [_error_line(r) for r in rows if r.error is not None]
+    errors = [_error_line(r.origin, r.error) for r in rows if r.error is not None]
     lines.append(f"{len(table)} decoded, {len(errors)} undecodable" + _signature_totals(rows, show_signature))
     return "\n".join(lines + errors)
 
 
-def _error_line(row: Row) -> str:
-    if row.error.reason == EMPTY:
-        return f"no samples or events in {row.origin}"
-    return f"{row.origin}: cannot decode {row.error}"
+def _error_line(origin: str, error: DecodeError) -> str:
+    if error.reason == EMPTY:
+        return f"no samples or events in {origin}"
+    return f"{origin}: cannot decode {error}"
 
 
 def _signature_totals(rows: Sequence[Row], show_signature: bool) -> str:
@@ -169,9 +170,9 @@ def rows_as_json(rows: Sequence[Row]) -> list[dict]:
     out = []
     for row in rows:
         entry: dict[str, Any] = {"origin": row.origin, "path": row.path}
-        if row.model is None:
+        if row.error is not None:
             entry["error"] = {"path": row.error.path, "reason": row.error.reason, "message": str(row.error)}
-        else:
+        elif row.model is not None:
             entry["kind"] = "sample" if isinstance(row.model, Sample) else "event"
             entry["wire"] = row.model.to_wire()
             entry["unknown_keys"] = row.model.unknown_keys()

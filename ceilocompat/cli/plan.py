@@ -49,7 +49,7 @@ def example_path(name: str) -> str:
     """
     if name not in EXAMPLES:
         raise ValueError(f"no example inventory {name!r} (known: {', '.join(EXAMPLES)})")
-    return str(resources.files("ceilocompat.upgrade").joinpath("examples", f"inventory-{name}.yaml"))
+    return str(resources.files("ceilocompat.upgrade").joinpath("examples").joinpath(f"inventory-{name}.yaml"))
 
 
 def _print_json(data: Any) -> None:

@@ -12,6 +12,7 @@ sends.
 (['event', 'sample'], '1.2')
 """
 
+from ceilocompat._signing import SIGNATURE_KEY
 from ceilocompat.models._event import TRAITS, Event, Trait, TraitType
 from ceilocompat.models._fields import FieldSpec, ModelVersion, version_key, wire_field
 from ceilocompat.models._history import model_keys, model_version
@@ -28,7 +29,7 @@ from ceilocompat.models._kinds import (
 )
 from ceilocompat.models._registry import BUILTIN_MODELS, model_named
 from ceilocompat.models._sample import Sample
-from ceilocompat.models._wiremodel import SIGNATURE_KEY, ModelSchema, ModelView, WireField, WireModel, wire_model
+from ceilocompat.models._wiremodel import ModelSchema, ModelView, WireField, WireModel, wire_model
 
 __all__ = [
     "BUILTIN_MODELS",

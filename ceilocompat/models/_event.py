@@ -40,15 +40,19 @@ class TraitType(enum.IntEnum):
 _TRAIT_TYPES = {int(t): t for t in TraitType}
 
 
+def _dtype(code: Any) -> TraitType:
+    return _trait_type(code, "dtype")
+
+
 @attrs.frozen
 class Trait:
     """One typed value of an event: ``[name, dtype, value]`` on the wire."""
 
     name: str
-    dtype: TraitType = attrs.field(converter=lambda code: _trait_type(code, "dtype"))
+    dtype: TraitType = attrs.field(converter=_dtype)
     value: Any
 
-    def to_wire(self) -> list:
+    def to_wire(self) -> list[Any]:
         """``[name, dtype, value]`` with a datetime value in ISO format."""
         value = self.value
         if isinstance(value, datetime.datetime):
@@ -83,7 +87,7 @@ def _traits(value: Any, path: str) -> tuple[Trait, ...]:
     return tuple([_trait(item, f"{path}[{i}]") for i, item in enumerate(value)])
 
 
-def _encode_traits(traits: tuple[Trait, ...]) -> list:
+def _encode_traits(traits: tuple[Trait, ...]) -> list[list[Any]]:
     return [trait.to_wire() for trait in traits]
 
 
@@ -102,8 +106,8 @@ class Event(WireModel):
     generated: str = wire_field(
         TIMESTAMP, since="1.0", required=True, doc="When generated (naive UTC), exactly as received."
     )
-    traits: tuple = wire_field(TRAITS, since="1.0", default_factory=tuple, doc="Typed values, in order.")
-    raw: dict = wire_field(
+    traits: tuple[Trait, ...] = wire_field(TRAITS, since="1.0", default_factory=tuple, doc="Typed values, in order.")
+    raw: dict[str, Any] = wire_field(
         MAPPING,
         since="1.0",
         default_factory=dict,

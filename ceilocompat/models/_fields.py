@@ -122,8 +122,8 @@ def wire_field(
     return attrs.field(**field_kwargs)
 
 
-def _converter(kind: Kind) -> attrs.Converter:
-    def convert(value: Any, _self: Any, field: attrs.Attribute) -> Any:
+def _converter(kind: Kind) -> attrs.Converter[Any, Any]:
+    def convert(value: Any, _self: Any, field: attrs.Attribute[Any]) -> Any:
         if value.__class__ in kind.fast_classes:
             return value
         return kind.accept(value, field.name)

@@ -17,14 +17,17 @@ Which keys a release sends is read from the models' own
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ceilocompat.releases import Release, parse_release
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ceilocompat.models._wiremodel import WireModel
 
 __all__ = ["model_keys", "model_version"]
 
 
-def model_version(model: Any, release: "Release | str") -> str:
+def model_version(model: type[WireModel], release: Release | str) -> str:
     """The newest version of *model* that *release* sends.
 
     A version applies from its ``release`` on, and from each ``also_in``
@@ -50,7 +53,7 @@ def model_version(model: Any, release: "Release | str") -> str:
     return found
 
 
-def model_keys(model: Any, version: str) -> frozenset[str]:
+def model_keys(model: type[WireModel], version: str) -> frozenset[str]:
     """The wire keys *model* knows at *version*.
 
     >>> from ceilocompat.models import Sample

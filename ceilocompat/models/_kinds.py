@@ -148,7 +148,7 @@ def _optional_number(value: Any, path: str) -> float | None:
     return _number(value, path, accept_text=False)
 
 
-def _mapping(value: Any, path: str) -> dict:
+def _mapping(value: Any, path: str) -> dict[str, Any]:
     if value is None:
         return {}
     if isinstance(value, dict):
@@ -183,4 +183,4 @@ def same_value(kind: Kind, decoded_from_wire: Any, current: Any) -> bool:
     """
     if kind is VOLUME or kind is OPTIONAL_NUMBER:
         return _same_number(decoded_from_wire, current)
-    return decoded_from_wire == current
+    return bool(decoded_from_wire == current)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
 import attrs
 
@@ -115,7 +116,7 @@ class Sample(WireModel):
         doc="When measured, exactly as received; see ``timestamp_utc``.",
         meaning="Since 7.0.0 polled samples carry the start of the polling cycle.",
     )
-    resource_metadata: dict = wire_field(
+    resource_metadata: dict[str, Any] = wire_field(
         MAPPING, since="1.0", default_factory=dict, doc="Free-form resource attributes."
     )
     message_id: str | None = wire_field(

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import linecache
 from collections.abc import Mapping
-from typing import Any, Callable, ClassVar, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar, cast
 
 import attrs
 
@@ -29,6 +30,7 @@ from ceilocompat.models._kinds import Kind, same_value
 from ceilocompat.releases import series_number
 
 NoneType = type(None)
+_M = TypeVar("_M", bound="WireModel")
 
 
 @attrs.frozen
@@ -84,7 +86,7 @@ class ModelView:
     def __repr__(self) -> str:
         return f"<{self.schema.name} model at version {self.version}>"
 
-    def to_wire(self, obj: Any, secret: str | None = None) -> dict:
+    def to_wire(self, obj: Any, secret: str | None = None) -> dict[str, Any]:
         """Encode *obj* with the keys this version knows (see ``to_wire``)."""
         return _encode(obj, self.fields, self.keys, secret, keep_unknown=self is self.schema.latest)
 
@@ -110,7 +112,7 @@ class ModelSchema:
         """Every wire key the model has ever had, in wire order."""
         return tuple(f.key for f in self.fields)
 
-    def generation_of(self, wire: Mapping) -> str:
+    def generation_of(self, wire: Mapping[str, Any]) -> str:
         """The newest model version whose keys *wire* carries.
 
         >>> from ceilocompat import Sample
@@ -175,11 +177,11 @@ class WireModel:
     """
 
     __wire__: ClassVar[ModelSchema]
-    _wire: Mapping | None = attrs.field(default=None, alias="wire", eq=False, repr=False)
+    _wire: Mapping[str, Any] | None = attrs.field(default=None, alias="wire", eq=False, repr=False)
     _decoded_at: str | None = attrs.field(default=None, alias="decoded_at", eq=False, repr=False)
 
     @classmethod
-    def from_wire(cls, data: Any) -> Any:  # replaced per class by wire_model
+    def from_wire(cls: type[_M], data: Any) -> _M:  # replaced per class by wire_model
         raise NotImplementedError
 
     @classmethod
@@ -187,7 +189,7 @@ class WireModel:
         """The model as it was at *version*, for pinning and old readers."""
         return cls.__wire__.view(version)
 
-    def to_wire(self, secret: str | None = None, version: str | None = None) -> dict:
+    def to_wire(self, secret: str | None = None, version: str | None = None) -> dict[str, Any]:
         """Encode for the bus.
 
         Values read from the wire and not changed since are given back exactly
@@ -200,11 +202,11 @@ class WireModel:
         return view.to_wire(self, secret)
 
     @property
-    def received(self) -> Mapping | None:
+    def received(self) -> Mapping[str, Any] | None:
         """The dict this object was decoded from, or None if built in Python."""
         return self._wire
 
-    def unknown_keys(self) -> list:
+    def unknown_keys(self) -> list[str]:
         """Keys of the received dict that this model does not know."""
         if self._wire is None:
             return []
@@ -212,12 +214,12 @@ class WireModel:
         return [key for key in self._wire if key not in known]
 
 
-def wire_model(name: str, versions: Sequence[ModelVersion]) -> Callable[[type], type]:
+def wire_model(name: str, versions: Sequence[ModelVersion]) -> Callable[[type[_M]], type[_M]]:
     """Class decorator: make an attrs class of wire fields a wire model."""
 
-    def decorate(cls: type) -> type:
+    def decorate(cls: type[_M]) -> type[_M]:
         cls.__wire__ = ModelSchema(cls, name, versions)
-        cls.from_wire = staticmethod(cls.__wire__.latest.from_wire)
+        cls.from_wire = staticmethod(cls.__wire__.latest.from_wire)  # type: ignore[method-assign, assignment]
         return cls
 
     return decorate
@@ -226,7 +228,7 @@ def wire_model(name: str, versions: Sequence[ModelVersion]) -> Callable[[type], 
 # --- generated decoders -----------------------------------------------------
 
 
-def _as_mapping(data: Any) -> Mapping:
+def _as_mapping(data: Any) -> Mapping[str, Any]:
     if isinstance(data, Mapping):
         return data
     raise DecodeError("", data, "expected an object (mapping) of wire keys")
@@ -291,7 +293,7 @@ def _generate_decoder(
         "missing optional keys get defaults; raises DecodeError)."
     )
     decoder.__source__ = source
-    return decoder
+    return cast("Callable[[Any], Any]", decoder)
 
 
 def _register_source(name: str, source: str) -> str:
@@ -301,15 +303,15 @@ def _register_source(name: str, source: str) -> str:
     :mod:`linecache`, so a traceback through a decoder shows its lines and
     ``inspect.getsource`` finds them.
     """
-    filename, number = name, 1
-    while filename in linecache.cache and linecache.cache[filename][2] != source.splitlines(True):
+    filename, number, lines = name, 1, source.splitlines(True)
+    while filename in linecache.cache and linecache.getlines(filename) != lines:
         number += 1
         filename = f"{name[:-1]}-{number}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    linecache.cache[filename] = (len(source), None, lines, filename)
     return filename
 
 
-def _field_decoder_lines(namespace: dict, i: int, f: WireField, required_by_index: bool) -> list[str]:
+def _field_decoder_lines(namespace: dict[str, Any], i: int, f: WireField, required_by_index: bool) -> list[str]:
     """Source lines that read, check and store one field into ``self``.
 
     With *required_by_index* a required key is read with ``d[key]`` (a
@@ -350,7 +352,7 @@ def _field_decoder_lines(namespace: dict, i: int, f: WireField, required_by_inde
     return lines
 
 
-def _default_expression(namespace: dict, i: int, spec: FieldSpec) -> str:
+def _default_expression(namespace: dict[str, Any], i: int, spec: FieldSpec) -> str:
     if spec.default_factory is not None:
         namespace[f"_factory{i}"] = spec.default_factory
         return f"_factory{i}()"
@@ -360,7 +362,7 @@ def _default_expression(namespace: dict, i: int, spec: FieldSpec) -> str:
     return f"_default{i}"
 
 
-def _slow_path_test(namespace: dict, i: int, kind: Kind) -> str:
+def _slow_path_test(namespace: dict[str, Any], i: int, kind: Kind) -> str:
     """True for a value that is not of one of the kind's fast classes."""
     classes = [cls for cls in kind.fast_classes if cls is not NoneType]
     tests = []
@@ -381,12 +383,12 @@ def _slow_path_test(namespace: dict, i: int, kind: Kind) -> str:
 def _encode(
     obj: Any,
     fields: Sequence[WireField],
-    keys: frozenset,
+    keys: frozenset[str],
     secret: str | None,
     keep_unknown: bool,
-) -> dict:
+) -> dict[str, Any]:
     received = obj._wire
-    out: dict = {}
+    out: dict[str, Any] = {}
     if received is None:
         for f in fields:
             value = getattr(obj, f.key)
@@ -399,14 +401,14 @@ def _encode(
         by_key = {f.key: f for f in fields}
         decoded = obj.__wire__.view(obj._decoded_at).keys if obj._decoded_at else None
         for key, raw in received.items():
-            f = by_key.pop(key, None)
-            if f is None:
+            field = by_key.pop(key, None)
+            if field is None:
                 if keep_unknown:
                     out[key] = raw
             elif decoded is not None and key not in decoded:
                 out[key] = raw  # never decoded: passed on as received
             else:
-                out[key] = _current_wire_value(obj, f, raw)
+                out[key] = _current_wire_value(obj, field, raw)
         for f in by_key.values():  # known keys the received dict lacked
             value = getattr(obj, f.key)
             if not same_value(f.kind, f.spec.missing_value(), value):

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
 import pathlib
-import signal
 import tempfile
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -66,7 +64,7 @@ def crash_a_consumer(rehearsal: Rehearsal, timeout: float = 60.0) -> None:
             time.sleep(0.2)
     finally:
         if child.is_alive():
-            os.kill(child.pid, signal.SIGKILL)
+            child.kill()
         child.join(30)
     delivered = ids_path.read_text().split("\n") if ids_path.exists() else []
     for line in filter(None, delivered):
