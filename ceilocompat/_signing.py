@@ -19,7 +19,17 @@ False
 >>> compute_signature(msg, "")   # an empty secret means "no signing"
 ''
 
-How it stays fast: messages from one producer repeat their shape, so the
+Two implementations sign alike: the pure-Python one below is the reference;
+a compiled one (``ceilocompat._signing_accel``, C and OpenSSL's SHA-256),
+built where a C compiler was found at install, renders plain dicts, lists,
+texts, numbers, booleans and None itself and leaves every other message to
+the reference. :data:`IMPLEMENTATION` says which one the public functions
+use; ``CEILOCOMPAT_PURE_PYTHON=1`` at import chooses the reference.
+
+>>> IMPLEMENTATION in ("compiled", "python")
+True
+
+How the reference stays fast: messages from one producer repeat their shape, so the
 rendering of a shape is planned once and kept, within bounds. A dict level's
 plan is a ``%`` template with its sorted names baked in, filled from one
 ``itemgetter`` call, and serves only dicts with the same names and the same
@@ -34,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from collections.abc import Mapping
 from itertools import chain
 from operator import itemgetter
@@ -56,7 +67,7 @@ def compute_signature(message: Mapping, secret: str | bytes) -> str:
     rendered the way Ceilometer renders it (keys of mixed types, text that
     is not valid Unicode, lists nested deeper than Python can print).
     """
-    return _signature(message, secret, _CURRENT)
+    return _ACTIVE.compute_signature(message, secret)
 
 
 def verify_signature(message: Mapping, secret: str | bytes, legacy: bool = False) -> bool:
@@ -69,6 +80,67 @@ def verify_signature(message: Mapping, secret: str | bytes, legacy: bool = False
     >>> verify_signature({"a": 1, "message_signature": "forged"}, "secret")
     False
     """
+    return _ACTIVE.verify_signature(message, secret, legacy)
+
+
+def compute_legacy_signature(message: Mapping, secret: str | bytes) -> str:
+    """The signature a Python 2 era producer (Ceilometer < 8.0.0) computed.
+
+    Lists render as Python 2 printed them (``['a']``), top-level floats with
+    12 significant digits. Dicts inside lists render in sorted key order,
+    which Python 2 did not guarantee.
+    """
+    return _ACTIVE.compute_legacy_signature(message, secret)
+
+
+class Implementation:
+    """One implementation of the three signing functions, named.
+
+    ``python`` is the reference below; ``compiled`` is the C accelerator
+    (``ceilocompat._signing_accel``), which signs what it renders natively
+    (plain dicts, lists, texts, numbers, booleans and None) and hands every
+    other message to the reference, so both give the same digests and raise
+    the same errors.
+
+    >>> PYTHON.name, PYTHON.compute_signature({"a": 1}, "s") == compute_signature({"a": 1}, "s")
+    ('python', True)
+    """
+
+    def __init__(self, name: str, accel: Any = None) -> None:
+        self.name = name
+        sign = accel.signature if accel is not None else None
+        check = accel.verify if accel is not None else None
+        self.compute_signature = _signer(sign, _CURRENT)
+        self.compute_legacy_signature = _signer(sign, _LEGACY)
+
+        def verify_signature(message: Mapping, secret: str | bytes, legacy: bool = False) -> bool:
+            if check is not None:
+                verdict = check(message, secret, legacy)
+                if verdict is not None:
+                    return verdict
+            return _verify(message, secret, legacy)
+
+        self.verify_signature = verify_signature
+
+    def __repr__(self) -> str:
+        return f"<signing implementation {self.name!r}>"
+
+
+def _signer(sign: Callable | None, rendering: _Rendering) -> Callable[[Mapping, str | bytes], str]:
+    """A signing function: *sign* (compiled) where it renders, else the reference."""
+    legacy = rendering is _LEGACY
+
+    def compute_signature(message: Mapping, secret: str | bytes) -> str:
+        if sign is not None:
+            signature = sign(message, secret, legacy)
+            if signature is not None:
+                return signature
+        return _signature(message, secret, rendering)
+
+    return compute_signature
+
+
+def _verify(message: Mapping, secret: str | bytes, legacy: bool) -> bool:
     if not secret:
         return True
     if message.__class__ is not dict and not isinstance(message, Mapping):
@@ -88,14 +160,17 @@ def verify_signature(message: Mapping, secret: str | bytes, legacy: bool = False
     return False
 
 
-def compute_legacy_signature(message: Mapping, secret: str | bytes) -> str:
-    """The signature a Python 2 era producer (Ceilometer < 8.0.0) computed.
+def compiled() -> Implementation | None:
+    """The compiled implementation, or None where it was not built.
 
-    Lists render as Python 2 printed them (``['a']``), top-level floats with
-    12 significant digits. Dicts inside lists render in sorted key order,
-    which Python 2 did not guarantee.
+    Available even when ``CEILOCOMPAT_PURE_PYTHON=1`` chose the reference,
+    so that tests can compare both in one run.
     """
-    return _signature(message, secret, _LEGACY)
+    try:
+        from ceilocompat import _signing_accel
+    except ImportError:
+        return None
+    return Implementation("compiled", _signing_accel)
 
 
 class _Rendering:
@@ -509,3 +584,11 @@ def _render_list_legacy(value: Any) -> str:
 _CURRENT = _Rendering(_render_list_plain, str, frozenset({str, int, float, bool, NoneType}), "b%r")
 #: Python 2 era producers: texts in lists as Python 2 printed them, floats with 12 digits.
 _LEGACY = _Rendering(_render_list_legacy, _render_scalar_legacy, frozenset({str, int, bool, NoneType}), None)
+
+#: The pure-Python reference, always available.
+PYTHON = Implementation("python")
+#: The implementation behind the public functions, chosen at import: the
+#: compiled one where it was built, unless ``CEILOCOMPAT_PURE_PYTHON=1``.
+_ACTIVE = (None if os.environ.get("CEILOCOMPAT_PURE_PYTHON", "") not in ("", "0") else compiled()) or PYTHON
+#: ``"compiled"`` or ``"python"``: which implementation signs and verifies.
+IMPLEMENTATION = _ACTIVE.name
