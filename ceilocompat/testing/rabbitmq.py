@@ -12,11 +12,20 @@ its own:
   written and a system broker on 5672 is never touched.
 
 It has ``.url`` (``rabbit://guest:guest@127.0.0.1:PORT/``), ``.restart()``
-(same node, same data), ``.queues()`` (depth and unacknowledged count per
-queue, through ``rabbitmqctl``) and ``.wait_until_drained()``. ``.close()``
-stops the node, every process it started and its epmd; only processes this
-module started are ever signalled. ``CEILOCOMPAT_RABBITMQ_BIN_DIR`` points at
-a directory holding ``rabbitmq-server`` and ``rabbitmqctl``.
+(same node, same data), ``.kill()`` (SIGKILL, the way a host dies),
+``.queues()`` (depth and unacknowledged count per queue, through
+``rabbitmqctl``), ``.wait_until_drained()``, ``.set_policy()`` and
+``.clear_policy()``. ``.close()`` stops the node, every process it started
+and its epmd; only processes this module started are ever signalled.
+Processes are launched through ``setpriv --pdeathsig TERM`` when util-linux
+``setpriv`` is on ``PATH`` (see :mod:`ceilocompat.testing._processes`), so a
+killed test process leaves no broker behind. ``CEILOCOMPAT_RABBITMQ_BIN_DIR``
+points at a directory holding ``rabbitmq-server`` and ``rabbitmqctl``.
+
+A policy bounds a queue, on one node as on a cluster::
+
+    broker.set_policy("bounded", "^metering\\.", {"max-length": 1000})
+    broker.clear_policy("bounded")
 """
 
 from __future__ import annotations
@@ -24,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -34,8 +42,19 @@ import time
 import uuid
 from pathlib import Path
 
+from ceilocompat.testing._processes import (
+    LOOPBACK,
+    Host,
+    descendants,
+    free_port,
+    free_port_block,
+    launch,
+    stop_tree,
+)
+
 
 __all__ = [
+    "Epmd",
     "QueueStats",
     "QueuesNotDrained",
     "RabbitMQBroker",
@@ -56,9 +75,6 @@ _SEARCH_DIRS = (
 )
 
 
-_ERL_ARGS = "-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}"
-
-
 class RabbitMQError(RuntimeError):
     """The private node did not do what was asked: start, answer, or drain."""
 
@@ -73,12 +89,17 @@ class QueuesNotDrained(RabbitMQError):
 
 @dataclasses.dataclass(frozen=True)
 class QueueStats:
-    """Counts of one queue: ``messages`` includes the unacknowledged ones."""
+    """Counts of one queue: ``messages`` includes the unacknowledged ones.
+
+    ``available`` is False for a queue whose node is down (a classic queue
+    on a stopped cluster node): its counts are unknown and read 0.
+    """
 
     name: str
     messages: int
     messages_unacknowledged: int
     consumers: int
+    available: bool = True
 
     @property
     def messages_ready(self) -> int:
@@ -137,159 +158,234 @@ def _is_debian_su_wrapper(path: str) -> bool:
     return b"su rabbitmq" in head
 
 
-def _die_with_parent() -> None:
-    """preexec_fn: SIGTERM this child if the test process dies (Linux only),
-    so even a killed pytest leaves no broker behind."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+_ports_lock = threading.Lock()
+_ports_handed_out: set[int] = set()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _free_port_block(size: int, taken: set[int]) -> int:
-    """First port of *size* consecutive free ports (for the CLI's dist range)."""
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20000, 30000 - size)
-        block = range(base, base + size)
-        if not taken.intersection(block) and all(_port_is_free(p) for p in block):
-            return base
-    raise RabbitMQError(f"no block of {size} free ports found")
+def reserve_port() -> int:
+    """A port free on 127.0.0.1 and not handed out before by this process."""
+    with _ports_lock:
+        while True:
+            p = free_port()
+            if p not in _ports_handed_out:
+                _ports_handed_out.add(p)
+                return p
 
 
 def _pick_ports() -> tuple[int, int, int, int]:
-    taken: set[int] = set()
-    ports = []
-    while len(ports) < 3:
-        p = _free_port()
-        if p not in taken:
-            taken.add(p)
-            ports.append(p)
-    ctl_base = _free_port_block(10, taken)
-    return ports[0], ports[1], ports[2], ctl_base
+    """AMQP, distribution and epmd ports and the first of 10 CLI ports."""
+    amqp, dist, epmd = reserve_port(), reserve_port(), reserve_port()
+    with _ports_lock:
+        ctl_base = free_port_block(10, _ports_handed_out)
+        _ports_handed_out.update(range(ctl_base, ctl_base + 10))
+    return amqp, dist, epmd, ctl_base
 
 
-def _proc_stat(pid: int | str) -> list[str] | None:
-    """The fields of ``/proc/<pid>/stat`` after the command name, or None if gone.
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("RABBITMQ_", "ERL_", "CONF_ENV_FILE"))}
 
-    Index 0 is the state (``Z`` for a zombie), 1 the parent pid and 19 the
-    start time, which tells a process from a later one given the same pid.
+
+class Epmd:
+    """A private ``epmd`` on *port* of *host*, run in the foreground as a child.
+
+    Never the system epmd on 4369: nodes and the CLI are started with
+    ``-start_epmd false`` and ``ERL_EPMD_PORT`` set to this port. Nodes of
+    one host share it; a node given none starts its own.
     """
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    return data.rsplit(")", 1)[1].split()
 
+    def __init__(self, binary: str, port: int, host: Host = LOOPBACK) -> None:
+        self.binary, self.port, self.host = binary, port, host
+        self._proc: subprocess.Popen | None = None
 
-def _proc_start_time(pid: int) -> str | None:
-    """Start time of *pid*: identifies a process beyond its pid."""
-    fields = _proc_stat(pid)
-    return None if fields is None else fields[19]
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self.running else None
 
-def _descendants(root: int) -> list[tuple[int, str]]:
-    """(pid, start time) of every live descendant of *root*, root first."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        fields = _proc_stat(entry) if entry.isdigit() else None
-        if fields is None or fields[0] == "Z":
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    found = []
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        start = _proc_start_time(pid)
-        if start is None:
-            continue
-        found.append((pid, start))
-        todo.extend(children.get(pid, ()))
-    return found
-
-
-def _signal_alive(tree: list[tuple[int, str]], signum: int) -> None:
-    """Send *signum* to each process of *tree* that is still the one recorded."""
-    for pid, start in tree:
-        if _alive(pid, start):
+    def start(self) -> None:
+        """Start it (once) and return when it listens."""
+        if self.running:
+            return
+        addresses = ",".join(dict.fromkeys(["127.0.0.1", self.host.address]))
+        self._proc = launch([self.binary, "-port", str(self.port), "-address", addresses],
+                            host=self.host, env=_clean_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RabbitMQError(f"epmd exited with {self._proc.returncode} on port {self.port}")
             try:
-                os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
+                self.host.call(lambda: socket.create_connection((self.host.address, self.port),
+                                                                timeout=1).close())
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RabbitMQError(f"epmd did not listen on {self.host.address}:{self.port} within 10 s")
+
+    def close(self) -> None:
+        """Stop it. Safe to call twice."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            stop_tree(proc, timeout=10)
 
 
-def _alive(pid: int, start: str) -> bool:
-    fields = _proc_stat(pid)
-    return fields is not None and fields[0] != "Z" and fields[19] == start
+def _queue_stats(row: dict) -> QueueStats:
+    try:
+        counts = [int(row[k]) for k in ("messages", "messages_unacknowledged", "consumers")]
+    except (KeyError, TypeError, ValueError):  # '' while the queue's node is down
+        return QueueStats(row["name"], 0, 0, 0, available=False)
+    return QueueStats(row["name"], *counts)
 
 
-class RabbitMQBroker:
-    """One private RabbitMQ node under *base_dir*; see the module docstring."""
+class _BrokerAdmin:
+    """What a node and a cluster both answer through ``rabbitmqctl``."""
 
-    def __init__(self, base_dir: Path, binaries: _Binaries | None = None) -> None:
+    def ctl(self, *args: str, timeout: float = 60) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _list_queues(self, vhost: str, *items: str) -> list[dict]:
+        out = self.ctl("list_queues", "-p", vhost, "-q", "--formatter", "json", *items)
+        return json.loads(out or "[]")
+
+    def queues(self, vhost: str = "/") -> dict[str, QueueStats]:
+        """Every queue of *vhost* with its depth, unacked count and consumers."""
+        rows = self._list_queues(vhost, "name", "messages", "messages_unacknowledged", "consumers")
+        return {r["name"]: _queue_stats(r) for r in rows}
+
+    def wait_until_drained(self, names=None, timeout: float = 15.0,
+                           vhost: str = "/") -> dict[str, QueueStats]:
+        """Wait until the queues (all, or *names*) hold no message, acked or not.
+
+        Raises :class:`QueuesNotDrained` listing what stayed (or could not
+        be counted, its node being down), after *timeout* seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            stats = self.queues(vhost)
+            if names is not None:
+                missing = [n for n in names if n not in stats]
+                if missing:
+                    raise QueuesNotDrained(f"queues do not exist: {missing}; have {sorted(stats)}")
+                stats = {n: stats[n] for n in names}
+            left = {n: s for n, s in stats.items()
+                    if s.messages or s.messages_unacknowledged or not s.available}
+            if not left:
+                return stats
+            if time.monotonic() >= deadline:
+                raise QueuesNotDrained(f"messages stayed on the broker after {timeout} s: {left}")
+            time.sleep(0.2)
+
+    def set_policy(self, name: str, pattern: str, definition: dict, apply_to: str = "queues",
+                   *, priority: int = 0, vhost: str = "/") -> None:
+        """Set policy *name*: *definition* (e.g. ``{"max-length": 10}``) on what *pattern* matches.
+
+        *apply_to* is ``queues``, ``exchanges``, ``classic_queues``,
+        ``quorum_queues``, ``streams`` or ``all``, as ``rabbitmqctl set_policy``
+        takes it.
+        """
+        self.ctl("set_policy", "-p", vhost, "--apply-to", apply_to, "--priority", str(priority),
+                 name, pattern, json.dumps(definition))
+
+    def clear_policy(self, name: str, vhost: str = "/") -> None:
+        """Remove policy *name*."""
+        self.ctl("clear_policy", "-p", vhost, name)
+
+    def policies(self, vhost: str = "/") -> dict[str, dict]:
+        """The policies of *vhost* by name: pattern, apply-to, definition, priority."""
+        rows = json.loads(self.ctl("list_policies", "-p", vhost, "-q", "--formatter", "json") or "[]")
+        return {r["name"]: r for r in rows}
+
+
+class RabbitMQBroker(_BrokerAdmin):
+    """One private RabbitMQ node under *base_dir*; see the module docstring.
+
+    The keyword arguments make it one node of a cluster (see
+    :class:`~ceilocompat.testing.RabbitMQCluster`, which sets them):
+    *nodename* (a host part with a dot, such as ``n1@10.77.0.1``, means
+    long names), *host* (its address and network namespace), *epmd* (an
+    :class:`Epmd` shared by the nodes of one host; by default the node runs
+    its own), *cookie* (the Erlang cookie, random by default), *peers* (node
+    names for classic config peer discovery), *partition_handling*
+    (``cluster_partition_handling``: ``ignore``, ``pause_minority``,
+    ``autoheal``) and *net_ticktime* (seconds before an unreachable peer is
+    declared down; Erlang's default is 60).
+    """
+
+    def __init__(self, base_dir: Path, binaries: _Binaries | None = None, *,
+                 nodename: str | None = None, host: Host = LOOPBACK, epmd: Epmd | None = None,
+                 cookie: str | None = None, peers: tuple[str, ...] = (),
+                 partition_handling: str | None = None, net_ticktime: int | None = None) -> None:
         self.binaries = binaries or find_rabbitmq()
         self.base_dir = Path(base_dir)
-        self.amqp_port, self.dist_port, self.epmd_port, ctl_base = _pick_ports()
-        self.nodename = f"ceilocompat{os.getpid()}x{uuid.uuid4().hex[:8]}@localhost"
-        self.url = f"rabbit://guest:guest@127.0.0.1:{self.amqp_port}/"
+        self.host = host
+        self.amqp_port, self.dist_port, epmd_port, ctl_base = _pick_ports()
+        self._owns_epmd = epmd is None
+        self.epmd = epmd if epmd is not None else Epmd(self.binaries.epmd, epmd_port, host)
+        self.epmd_port = self.epmd.port
+        self.nodename = nodename or f"ceilocompat{os.getpid()}x{uuid.uuid4().hex[:8]}@localhost"
+        self.longnames = "." in self.nodename.partition("@")[2]
+        self.cookie = cookie or uuid.uuid4().hex
+        self.url = f"rabbit://guest:guest@{host.address}:{self.amqp_port}/"
         self._server: subprocess.Popen | None = None
-        self._epmd: subprocess.Popen | None = None
         self._lock = threading.RLock()
         self.starts = 0
 
         conf = self.base_dir / "etc"
         for d in ("etc", "etc/conf.d", "mnesia", "log", "home"):
             (self.base_dir / d).mkdir(parents=True, exist_ok=True)
+        cookie_file = self.base_dir / "home" / ".erlang.cookie"
+        if not cookie_file.exists():
+            fd = os.open(cookie_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+            with os.fdopen(fd, "w") as f:
+                f.write(self.cookie)
+        self.cookie = cookie_file.read_text()
         (conf / "enabled_plugins").write_text("[].\n")
         (conf / "rabbitmq-env.conf").write_text("")
-        (conf / "rabbitmq.conf").write_text(
-            f"listeners.tcp.default = 127.0.0.1:{self.amqp_port}\n"
-            "loopback_users.guest = true\n"
+        lines = [
+            f"listeners.tcp.default = {host.address}:{self.amqp_port}",
+            # guest may log in from elsewhere only inside a private namespace.
+            f"loopback_users.guest = {'true' if host.netns is None else 'false'}",
             # Never pause publishers in tests for lack of disk or memory.
-            "disk_free_limit.absolute = 1MB\n"
-            "vm_memory_high_watermark.relative = 0.9\n"
-            "log.console = true\n"
-            "log.console.level = info\n"
-            "log.file.level = info\n"
-        )
+            "disk_free_limit.absolute = 1MB",
+            "vm_memory_high_watermark.relative = 0.9",
+            "log.console = true",
+            "log.console.level = info",
+            "log.file.level = info",
+        ]
+        if partition_handling:
+            lines.append(f"cluster_partition_handling = {partition_handling}")
+        if peers:
+            lines.append("cluster_formation.peer_discovery_backend = classic_config")
+            lines += [f"cluster_formation.classic_config.nodes.{i} = {p}"
+                      for i, p in enumerate(peers, 1)]
+        (conf / "rabbitmq.conf").write_text("\n".join(lines) + "\n")
         self.server_output = self.base_dir / "log" / "server-output.log"
         self.node_log = self.base_dir / "log" / f"{self.nodename}.log"
 
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("RABBITMQ_", "ERL_", "CONF_ENV_FILE"))}
+        erl_args = ("-start_epmd false -kernel inet_dist_use_interface "
+                    f"{{{host.address.replace('.', ',')}}}")
+        if net_ticktime:
+            erl_args += f" -kernel net_ticktime {int(net_ticktime)}"
+        env = _clean_env()
         env.update({
             "HOME": str(self.base_dir / "home"),  # .erlang.cookie lives here
             "RABBITMQ_NODENAME": self.nodename,
-            "RABBITMQ_USE_LONGNAME": "false",
-            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_USE_LONGNAME": "true" if self.longnames else "false",
+            "RABBITMQ_NODE_IP_ADDRESS": host.address,
             "RABBITMQ_NODE_PORT": str(self.amqp_port),
             "RABBITMQ_DIST_PORT": str(self.dist_port),
             "RABBITMQ_CTL_DIST_PORT_MIN": str(ctl_base),
             "RABBITMQ_CTL_DIST_PORT_MAX": str(ctl_base + 9),
             "ERL_EPMD_PORT": str(self.epmd_port),
             # Only our epmd (neither the node nor the CLI may spawn a daemon
-            # one), and Erlang distribution on loopback only.
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": _ERL_ARGS,
-            "RABBITMQ_CTL_ERL_ARGS": _ERL_ARGS,
-            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            # one), and Erlang distribution on the host's address only.
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": erl_args,
+            "RABBITMQ_CTL_ERL_ARGS": erl_args,
+            "ERL_EPMD_ADDRESS": host.address,
             "RABBITMQ_CONF_ENV_FILE": str(conf / "rabbitmq-env.conf"),
             "RABBITMQ_CONFIG_FILE": str(conf / "rabbitmq.conf"),
             "RABBITMQ_CONFIG_FILES": str(conf / "conf.d"),
@@ -305,59 +401,50 @@ class RabbitMQBroker:
 
     # -- lifecycle ---------------------------------------------------------
 
-    def start(self, timeout: float = START_TIMEOUT) -> None:
-        """Start epmd (once) and the node; return when it accepts AMQP."""
+    def start(self, timeout: float = START_TIMEOUT, *, wait: bool = True) -> None:
+        """Start epmd (once) and the node; return when it accepts AMQP.
+
+        With ``wait=False`` return once the node is launched; call
+        :meth:`wait_until_started` next.
+        """
         with self._lock:
-            if self._server is not None and self._server.poll() is None:
+            if self.running:
                 return
-            self._start_epmd()
+            self.epmd.start()
             out = open(self.server_output, "ab")
             try:
                 out.write(f"\n==== start {self.starts + 1} at {time.ctime()} ====\n".encode())
                 out.flush()
-                self._server = subprocess.Popen(
-                    [self.binaries.server], env=self.env, cwd=str(self.base_dir),
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                    start_new_session=True, preexec_fn=_die_with_parent,
-                )
+                self._server = launch([self.binaries.server], host=self.host, env=self.env,
+                                      cwd=str(self.base_dir), stdout=out, stderr=subprocess.STDOUT)
             finally:
                 out.close()
             self.starts += 1
-            try:
-                self._wait_for_amqp(timeout)
-            except BaseException:
-                self.stop()
-                raise
+            if wait:
+                self.wait_until_started(timeout)
+
+    def wait_until_started(self, timeout: float = START_TIMEOUT) -> None:
+        """Return when the launched node accepts AMQP; stop it and raise if it does not."""
+        try:
+            self._wait_for_amqp(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        """Stop the node and every process it started (epmd stays up)."""
+        """Stop the node gracefully and every process it started (epmd stays up)."""
+        self._end(timeout, signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL every process of the node at once, the way a host dies (epmd stays up)."""
+        self._end(0, signal.SIGKILL)
+
+    def _end(self, timeout: float, signum: int) -> None:
         with self._lock:
             server, self._server = self._server, None
-            if server is None:
-                return
-            tree = _descendants(server.pid)
-            if server.poll() is None:
-                # Not reaped yet, so its group id cannot belong to anyone
-                # else. The start script traps TERM and stops the VM cleanly.
-                try:
-                    os.killpg(server.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-            else:
-                _signal_alive(tree, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if server.poll() is not None and not any(_alive(p, s) for p, s in tree):
-                    break
-                time.sleep(0.1)
-            # Whatever survived (the VM's helpers run in their own sessions).
-            _signal_alive(tree, signal.SIGKILL)
-            if server.poll() is None:
-                try:
-                    os.killpg(server.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            server.wait(timeout=10)
+            if server is not None:
+                # The start script traps TERM and stops the VM cleanly.
+                stop_tree(server, timeout, signum)
 
     def restart(self, timeout: float = START_TIMEOUT) -> None:
         """Stop and start the same node on the same ports, keeping its data."""
@@ -366,58 +453,39 @@ class RabbitMQBroker:
             self.start(timeout)
 
     def close(self) -> None:
-        """Stop the node and the private epmd. Safe to call twice."""
+        """Stop the node and its own epmd. Safe to call twice."""
         with self._lock:
             try:
                 self.stop()
             finally:
-                epmd, self._epmd = self._epmd, None
-                if epmd is not None and epmd.poll() is None:
-                    epmd.terminate()
-                    try:
-                        epmd.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        epmd.kill()
-                        epmd.wait(timeout=10)
+                if self._owns_epmd:
+                    self.epmd.close()
 
     @property
     def running(self) -> bool:
+        """Whether the node's processes run (a paused node runs too)."""
         return self._server is not None and self._server.poll() is None
 
     @property
     def pids(self) -> list[int]:
-        """Pids of the live processes this broker started (node tree and epmd)."""
+        """Pids of the live processes this broker started (node tree and its own epmd)."""
         pids = []
         if self._server is not None:
-            pids.extend(p for p, _ in _descendants(self._server.pid))
-        if self._epmd is not None and self._epmd.poll() is None:
-            pids.append(self._epmd.pid)
+            pids.extend(p for p, _ in descendants(self._server.pid))
+        if self._owns_epmd and self.epmd.pid is not None:
+            pids.append(self.epmd.pid)
         return pids
-
-    def _start_epmd(self) -> None:
-        if self._epmd is not None and self._epmd.poll() is None:
-            return
-        # Foreground epmd (no -daemon) as our own child, so we can stop it
-        # and the system epmd on 4369 is never involved.
-        self._epmd = subprocess.Popen(
-            [self.binaries.epmd, "-port", str(self.epmd_port), "-address", "127.0.0.1"],
-            env=self.env, cwd=str(self.base_dir), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self._epmd.poll() is not None:
-                raise RabbitMQError(f"epmd exited with {self._epmd.returncode} on port {self.epmd_port}")
-            try:
-                socket.create_connection(("127.0.0.1", self.epmd_port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RabbitMQError(f"epmd did not listen on port {self.epmd_port} within 10 s")
 
     def _wait_for_amqp(self, timeout: float) -> None:
         import amqp
+
+        def probe() -> None:
+            conn = amqp.Connection(
+                host=f"{self.host.address}:{self.amqp_port}", userid="guest",
+                password="guest", virtual_host="/", connect_timeout=2,
+            )
+            conn.connect()
+            conn.close()
 
         deadline = time.monotonic() + timeout
         last_error: BaseException | None = None
@@ -430,18 +498,13 @@ class RabbitMQBroker:
                     f"before accepting AMQP\n{self.logs()}"
                 )
             try:
-                conn = amqp.Connection(
-                    host=f"127.0.0.1:{self.amqp_port}", userid="guest",
-                    password="guest", virtual_host="/", connect_timeout=2,
-                )
-                conn.connect()
-                conn.close()
+                self.host.call(probe)
                 return
             except Exception as exc:  # refused, handshake while booting...
                 last_error = exc
                 time.sleep(0.25)
         raise TimeoutError(
-            f"rabbitmq-server did not accept AMQP on 127.0.0.1:{self.amqp_port} "
+            f"rabbitmq-server did not accept AMQP on {self.host.address}:{self.amqp_port} "
             f"within {timeout:.0f} s (last error: {last_error!r})\n{self.logs()}"
         )
 
@@ -459,14 +522,18 @@ class RabbitMQBroker:
         return "\n".join(parts)
 
     def ctl(self, *args: str, timeout: float = 60) -> str:
-        """Run ``rabbitmqctl -n <node> ARGS`` with this node's environment."""
-        if self._epmd is None or self._epmd.poll() is not None:
+        """Run ``rabbitmqctl -n <node> ARGS`` on the node's host with its environment."""
+        if not self.epmd.running:
             raise RabbitMQError("the broker's epmd is not running (broker closed?)")
-        proc = subprocess.run(
-            [self.binaries.ctl, "-n", self.nodename, *args],
-            env=self.env, cwd=str(self.base_dir), stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=timeout,
-        )
+        argv = [*self.host.prefix, self.binaries.ctl, "-n", self.nodename, *args]
+        if self.longnames:
+            argv.insert(len(self.host.prefix) + 1, "--longnames")
+        try:
+            proc = subprocess.run(argv, env=self.env, cwd=str(self.base_dir),
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RabbitMQError(f"rabbitmqctl {' '.join(args)} did not answer within {timeout:g} s") from None
         if proc.returncode != 0:
             raise RabbitMQError(
                 f"rabbitmqctl {' '.join(args)} failed ({proc.returncode}):\n"
@@ -474,34 +541,13 @@ class RabbitMQBroker:
             )
         return proc.stdout
 
-    def queues(self, vhost: str = "/") -> dict[str, QueueStats]:
-        """Every queue of *vhost* with its depth, unacked count and consumers."""
-        out = self.ctl("list_queues", "-p", vhost, "-q", "--formatter", "json",
-                       "name", "messages", "messages_unacknowledged", "consumers")
-        rows = json.loads(out or "[]")
-        return {
-            r["name"]: QueueStats(r["name"], int(r["messages"]),
-                                  int(r["messages_unacknowledged"]), int(r["consumers"]))
-            for r in rows
-        }
+    def cluster_status(self) -> dict:
+        """``rabbitmqctl cluster_status`` as this node sees it (``running_nodes``, ``partitions``...)."""
+        return json.loads(self.ctl("cluster_status", "--formatter", "json"))
 
-    def wait_until_drained(self, names=None, timeout: float = 15.0,
-                           vhost: str = "/") -> dict[str, QueueStats]:
-        """Wait until the queues (all, or *names*) hold no message, acked or not.
-
-        Raises :class:`QueuesNotDrained` listing what stayed, after *timeout* seconds.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            stats = self.queues(vhost)
-            if names is not None:
-                missing = [n for n in names if n not in stats]
-                if missing:
-                    raise QueuesNotDrained(f"queues do not exist: {missing}; have {sorted(stats)}")
-                stats = {n: stats[n] for n in names}
-            left = {n: s for n, s in stats.items() if s.messages or s.messages_unacknowledged}
-            if not left:
-                return stats
-            if time.monotonic() >= deadline:
-                raise QueuesNotDrained(f"messages stayed on the broker after {timeout} s: {left}")
-            time.sleep(0.2)
+    def serving(self) -> bool:
+        """Whether the RabbitMQ application runs on the node (False when paused or booting)."""
+        try:
+            return self.ctl("eval", "rabbit:is_running().", timeout=30).strip() == "true"
+        except RabbitMQError:
+            return False
