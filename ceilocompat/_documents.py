@@ -15,8 +15,8 @@ decodes them all, samples and events alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ceilocompat._envelope import Notification, is_envelope, notification_from_message, unwrap
 from ceilocompat._errors import DecodeError

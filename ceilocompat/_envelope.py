@@ -6,7 +6,8 @@ sends one msgpack dict per datagram (strings as raw before 15.0.0, as str
 with ``use_bin_type=True`` since); the TCP publisher (20.0.0) sends frames of
 an 8-byte little-endian length followed by msgpack.
 
->>> body = b'{"oslo.version": "2.0", "oslo.message": "{\\\\"event_type\\\\": \\\\"metering\\\\", \\\\"payload\\\\": []}"}'
+>>> body = (b'{"oslo.version": "2.0", '
+...         b'"oslo.message": "{\\\\"event_type\\\\": \\\\"metering\\\\", \\\\"payload\\\\": []}"}')
 >>> note = unwrap(loads(body)[0])
 >>> note.event_type, note.payload
 ('metering', [])

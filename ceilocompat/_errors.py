@@ -36,7 +36,7 @@ def shorten(value: object) -> str:
         return "nothing"
     try:
         return _SHORT.repr(value)
-    except Exception:  # a hostile __repr__ must not hide the real error
+    except Exception:  # noqa: BLE001  a hostile __repr__ may raise anything, and must not hide the real error
         return f"<unprintable {type(value).__name__}>"
 
 
@@ -57,7 +57,7 @@ class DecodeError(ValueError):
         where = f"{path}: " if path else ""
         super().__init__(f"{where}{reason} (got {shorten(value)})")
 
-    def at(self, prefix: str) -> "DecodeError":
+    def at(self, prefix: str) -> DecodeError:
         """Return the same error located under *prefix*.
 
         >>> DecodeError("counter_name", 3, "not a string").at("[7]").path

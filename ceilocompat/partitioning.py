@@ -124,22 +124,17 @@ def partition_scheme(release: str) -> PartitionScheme | None:
 def queue_sharing_problem(release_a: str, release_b: str) -> str | None:
     """Why agents of two releases cannot share partitioning queues, or None.
 
-    >>> print(queue_sharing_problem("9.0.0", "10.0.0"))
-    9.0.0 uses ceilometer-pipe-* queues but 10.0.0 uses ceilometer_ipc-* queues: samples published by one are never read by the other
+    >>> print(queue_sharing_problem("9.0.0", "10.0.0"))  # doctest: +NORMALIZE_WHITESPACE
+    9.0.0 uses ceilometer-pipe-* queues but 10.0.0 uses ceilometer_ipc-* queues:
+    samples published by one are never read by the other
     >>> queue_sharing_problem("10.0.0", "11.0.0") is None
     True
     """
     a, b = partition_scheme(release_a), partition_scheme(release_b)
-    if a is None and b is None:
-        return None
-    if a is None or b is None:
-        without, with_ = (release_a, release_b) if a is None else (release_b, release_a)
-        scheme = a or b
-        assert scheme is not None
-        return (
-            f"{without} has no workload partitioning queues but {with_} "
-            f"publishes to {scheme.queue_prefix}-* queues that {without} never reads"
-        )
+    if a is None:
+        return None if b is None else _unpartitioned(release_a, release_b, b)
+    if b is None:
+        return _unpartitioned(release_b, release_a, a)
     if a is not b:
         return (
             f"{release_a} uses {a.queue_prefix}-* queues but {release_b} uses "
@@ -155,6 +150,13 @@ def queue_sharing_problem(release_a: str, release_b: str) -> str | None:
             f"does not set: {new} acknowledges and drops what {old} publishes"
         )
     return None
+
+
+def _unpartitioned(without: str, with_: str, scheme: PartitionScheme) -> str:
+    return (
+        f"{without} has no workload partitioning queues but {with_} "
+        f"publishes to {scheme.queue_prefix}-* queues that {without} never reads"
+    )
 
 
 def schemes_can_share_queues(release_a: str, release_b: str) -> bool:
@@ -213,7 +215,7 @@ def partition_key_bytes(key_parts: object) -> bytes:
     elif isinstance(key_parts, Iterable):
         parts = list(key_parts)
     else:
-        raise TypeError(f"partition key parts must be a string, bytes or a list of parts, not {type(key_parts).__name__}")
+        raise TypeError(f"partition key parts must be a string, bytes or a list, not {type(key_parts).__name__}")
     canonical = _canonical_part(parts)
     try:
         text = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"),
@@ -259,10 +261,7 @@ def polling_group_id(namespaces: str | Iterable[str], group: str,
     >>> polling_group_id(["ipmi", "central"], "global", "v2pollsters")
     'central-ipmi-v2pollsters-global'
     """
-    if isinstance(namespaces, str):
-        names = [namespaces]
-    else:
-        names = list(namespaces or ())
+    names = [namespaces] if isinstance(namespaces, str) else list(namespaces or ())
     if not names:
         names = ["compute", "central"]
     for n in names:

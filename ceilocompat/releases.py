@@ -81,7 +81,7 @@ class Release:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Release) and self.key == other.key
 
-    def __lt__(self, other: "Release") -> bool:
+    def __lt__(self, other: Release) -> bool:
         return self.key < other.key
 
     def __hash__(self) -> int:

@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ext"))
 
-import ceilocompat  # noqa: E402  (the installed package is what gets documented)
+import ceilocompat  # the installed package is what gets documented
 
 project = "ceilocompat"
 author = "the ceilocompat authors"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import queue
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from oslo_config import cfg
 
-from ceilocompat import routing
-from ceilocompat import compat_listener
+from ceilocompat import compat_listener, routing
 
 
 def transport(url: str = "fake://") -> Any:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 import ceilocompat as cc
-from ceilocompat import unwrap
-from ceilocompat import documents, events_from_payload, samples_from_payload
+from ceilocompat import documents, events_from_payload, samples_from_payload, unwrap
 from conftest import CORPUS, corpus_json
 
 SIGNED = [
@@ -35,7 +34,7 @@ def test_every_corpus_file_decodes_and_reencodes_unchanged(name):
         items = decode(payload)
         assert items, name
         raw_items = payload if isinstance(payload, list) else payload.get("samples", [payload])
-        for item, raw in zip(items, raw_items):
+        for item, raw in zip(items, raw_items, strict=True):
             assert item.to_wire() == raw
             assert list(item.to_wire()) == list(raw), "key order is kept too"
         found += len(items)

@@ -8,8 +8,7 @@ import msgpack
 import pytest
 
 import ceilocompat as cc
-from ceilocompat import frame, loads, unwrap, wrap
-from ceilocompat import documents, samples_from_payload
+from ceilocompat import documents, frame, loads, samples_from_payload, unwrap, wrap
 from conftest import corpus_json, corpus_path
 
 
@@ -29,7 +28,8 @@ def test_msgpack_both_string_encodings(use_bin_type):
 
 
 def test_tcp_publisher_frames():
-    wires = [corpus_json("sample-2026.1-signed-not-so-secret.json"), corpus_json("sample-pike-string-volume-no-message-id.json")]
+    wires = [corpus_json(name) for name in ("sample-2026.1-signed-not-so-secret.json",
+                                            "sample-pike-string-volume-no-message-id.json")]
     stream = b"".join(frame(w) for w in wires)
     assert stream[:8] == len(msgpack.packb(wires[0], use_bin_type=True)).to_bytes(8, "little")
     assert loads(stream) == wires
@@ -44,7 +44,7 @@ def test_truncated_frame_stream_is_an_error():
 def test_whole_rabbitmq_body_from_file_bytes():
     data = corpus_path("amqp-metering-sample-notifier-publisher.json").read_bytes()
     (capture,) = loads(data)
-    [(path, payload, model, note)] = list(documents(capture))
+    [(_path, payload, model, note)] = list(documents(capture))
     assert model is cc.Sample and note.event_type == "metering"
     assert note.publisher_id == "telemetry.publisher.compute-0"
     assert note.timestamp == "2024-06-20 09:32:37.000001"

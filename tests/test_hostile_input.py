@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -9,14 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ceilocompat as cc
-from ceilocompat import loads, unwrap
-from ceilocompat import decode_batch, samples_from_payload
+from ceilocompat import decode_batch, loads, samples_from_payload, unwrap
 
 MINIMAL = {
     "counter_name": "cpu", "counter_type": "gauge", "counter_unit": "%", "counter_volume": 1,
     "resource_id": "r", "timestamp": "2024-06-20T09:32:36",
 }
 EVENT = {"message_id": "m", "event_type": "e", "generated": "2024-06-20T09:32:36"}
+#: Keys of the models besides those of MINIMAL, whose values the tests below vary.
+KNOWN_KEYS = {
+    "traits", "raw", "message_id", "generated", "event_type", "monotonic_time", "user_name", "resource_metadata"
+}
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
@@ -48,7 +52,7 @@ def test_non_mappings_are_decode_errors(model, garbage):
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(st.sampled_from(sorted(set(MINIMAL) | {"traits", "raw", "message_id", "generated", "event_type", "monotonic_time", "user_name", "resource_metadata"})), json_values))
+@given(st.dictionaries(st.sampled_from(sorted(set(MINIMAL) | KNOWN_KEYS)), json_values))
 def test_any_json_values_in_known_keys_decode_or_raise_decode_error(overrides):
     for model, base in ((cc.Sample, MINIMAL), (cc.Event, EVENT)):
         try:
@@ -64,19 +68,15 @@ def test_any_json_values_in_known_keys_decode_or_raise_decode_error(overrides):
 def test_any_payload_container_is_handled(payload):
     batch = decode_batch(payload, cc.Sample)
     assert all(isinstance(r.error, cc.DecodeError) for r in batch.rejected)
-    try:
+    with contextlib.suppress(cc.DecodeError):
         samples_from_payload(payload)
-    except cc.DecodeError:
-        pass
 
 
 @settings(max_examples=200)
 @given(st.binary(max_size=200))
 def test_garbage_bytes_are_decode_errors(data):
-    try:
+    with contextlib.suppress(cc.DecodeError):
         loads(data)
-    except cc.DecodeError:
-        pass
 
 
 @settings(max_examples=200)
@@ -109,7 +109,7 @@ def test_deeply_nested_lists_cannot_be_signed_and_say_so():
 
 
 def test_deep_json_and_msgpack_bytes_are_decode_errors():
-    with pytest.raises(cc.DecodeError, match="nested too deeply|not valid JSON"):
+    with pytest.raises(cc.DecodeError, match=r"nested too deeply|not valid JSON"):
         loads(b"[" * 100_000 + b"]" * 100_000)
     deep = b"\x91" * 5000 + b"\x90"  # fixarray(1) nested 5000 times
     with pytest.raises(cc.DecodeError):

@@ -178,7 +178,8 @@ def test_a_null_resource_id_signs_verifies_and_relays_as_in_ceilometer(ceilomete
     sample = ceilometer_sample.Sample("unknown.meter", "gauge", "GB", 2, "u", "p", None, "2014-05-08 20:23:48.028195")
     message = through_json(ceilometer_utils.meter_message_from_counter(sample, "not-so-secret"))
     assert "resource_id" in message and message["resource_id"] is None
-    assert cc.compute_signature(message, "not-so-secret") == ceilometer_utils.compute_signature(message, "not-so-secret")
+    secret = "not-so-secret"
+    assert cc.compute_signature(message, secret) == ceilometer_utils.compute_signature(message, secret)
     decoded = cc.Sample.from_wire(message)
     assert decoded.resource_id is None and decoded.to_wire() == message
     resigned = decoded.to_wire(secret="another secret")

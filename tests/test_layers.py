@@ -62,7 +62,8 @@ def imports_of(path: pathlib.Path) -> list[tuple[int, str]]:
             continue
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names if alias.name.startswith("ceilocompat")]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("ceilocompat"):
+        elif (isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+              and node.module.startswith("ceilocompat")):
             if node.module == "ceilocompat":  # ``from ceilocompat import x``: x may be a subpackage
                 found += [(node.lineno, f"ceilocompat.{a.name}" if (PACKAGE / a.name).exists()
                            or (PACKAGE / f"{a.name}.py").exists() else "ceilocompat") for a in node.names]

@@ -13,10 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, subprocess_env
 from ceilocompat import partitioning
 from ceilocompat.partitioning import IPC_SCHEME, PIPE_SCHEME
-
+from conftest import REPO, subprocess_env
 
 
 def test_doctests_pass():

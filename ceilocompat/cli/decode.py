@@ -13,8 +13,8 @@ import argparse
 import json
 import os
 import sys
-from importlib import resources
 from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
 from typing import Any
 
 import attrs

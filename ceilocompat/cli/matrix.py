@@ -39,8 +39,8 @@ def format_matrix(matrix: Matrix) -> str:
     lines += [f"{release}: no environment ({why})" for release, why in matrix.unavailable]
     disagree = sum(not p.agrees for p in matrix.pairs)
     pairs = f"{len(matrix.pairs)} pair{'s' if len(matrix.pairs) != 1 else ''}"
-    lines.append(f"{pairs} of {len(matrix.releases)} releases in {matrix.seconds:.0f} s: "
-                 + ("the planner agrees with every pair" if not disagree else f"{disagree} pair(s) the planner gets wrong"))
+    verdict = f"{disagree} pair(s) the planner gets wrong" if disagree else "the planner agrees with every pair"
+    lines.append(f"{pairs} of {len(matrix.releases)} releases in {matrix.seconds:.0f} s: {verdict}")
     return "\n".join(lines)
 
 

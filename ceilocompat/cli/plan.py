@@ -26,8 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from importlib import resources
-from typing import Any, Sequence
+from typing import Any
 
 from ceilocompat.cli.exit_codes import ExitCode, error
 from ceilocompat.upgrade.inventory import InventoryError, load_inventory

@@ -22,7 +22,8 @@ compute.instance.delete.start  a15b…4c71
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["WIDTH", "format_table", "shorten_middle"]
 
@@ -50,7 +51,7 @@ def shorten_middle(text: str, width: int) -> str:
 def _fit(widths: list[int], header: Sequence[str], width: int, shrink: Sequence[int]) -> list[int]:
     """Narrow the widest of the *shrink* columns until the row fits *width* (never below a header or the minimum)."""
     widths = list(widths)
-    floor = [min(w, max(len(h), _MIN_COLUMN)) for w, h in zip(widths, header)]
+    floor = [min(w, max(len(h), _MIN_COLUMN)) for w, h in zip(widths, header, strict=True)]
     while sum(widths) + len(_GAP) * (len(widths) - 1) > width:
         widest = max(shrink, key=lambda i: widths[i] - floor[i])
         if widths[widest] <= floor[widest]:
@@ -71,7 +72,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, right:
 
     def line(row: list[str]) -> str:
         out = []
-        for i, (cell, w) in enumerate(zip(row, widths)):
+        for i, (cell, w) in enumerate(zip(row, widths, strict=False)):
             cell = shorten_middle(cell, w)
             out.append(cell.rjust(w) if i in right else cell.ljust(w))
         return _GAP.join(out).rstrip()

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import pathlib
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -28,16 +29,15 @@ from ceilocompat.evolution.manifest import (
     PACKAGE_MANIFESTS,
     PACKAGE_MODELS,
     build_manifest,
-    field_entry,
     contract_fingerprint,
+    field_entry,
     load_manifests,
     manifest_name,
     model_versions,
     save_manifest,
     schema_of,
 )
-from ceilocompat.models import version_key
-from ceilocompat.models import ModelSchema
+from ceilocompat.models import ModelSchema, version_key
 from ceilocompat.releases import has_passed, series_number
 
 FIELD_REMOVED = "field-removed"
@@ -174,7 +174,9 @@ def check(
     return CheckReport(reports, ignored, oldest_release)
 
 
-def assert_compatible(models: Iterable[Any], manifests: pathlib.Path, *, oldest_release: str | None = None) -> CheckReport:
+def assert_compatible(
+    models: Iterable[Any], manifests: pathlib.Path, *, oldest_release: str | None = None
+) -> CheckReport:
     """:func:`check`, raising :class:`IncompatibleChange` on any violation."""
     report = check(models, manifests, oldest_release=oldest_release)
     if not report.ok:
@@ -364,7 +366,9 @@ class WireModelChecker:
     def directory(self, manifests: str | pathlib.Path | None) -> pathlib.Path:
         chosen = manifests if manifests is not None else self.manifests
         if chosen is None:
-            raise ValueError("no manifest directory: set ceilocompat_manifests in the pytest ini file or pass manifests=")
+            raise ValueError(
+                "no manifest directory: set ceilocompat_manifests in the pytest ini file or pass manifests="
+            )
         return pathlib.Path(chosen)
 
     def check(self, models: Iterable[Any], manifests: str | pathlib.Path | None = None) -> CheckReport:

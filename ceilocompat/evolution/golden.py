@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import pathlib
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from ceilocompat._errors import DecodeError
 from ceilocompat._signing import compute_signature
@@ -45,7 +46,7 @@ from ceilocompat.models import (
 )
 
 #: The secret every golden payload is signed with.
-GOLDEN_SECRET = "golden corpus secret"
+GOLDEN_SECRET = "golden corpus secret"  # noqa: S105  published on purpose, so that anyone can check
 DEFAULT_DIRECTORY = pathlib.Path("tests") / "evolution" / "golden"
 
 #: An example wire value per kind, made from the field's key so that values differ between fields.

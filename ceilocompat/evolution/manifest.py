@@ -27,7 +27,8 @@ import hashlib
 import importlib
 import json
 import pathlib
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ceilocompat._errors import DecodeError
 from ceilocompat.models import BUILTIN_MODELS, ModelSchema, WireField, version_key

@@ -45,13 +45,13 @@ from ceilocompat.releases import CODE_NAMES, parse_release
 
 __all__ = [
     "Environment",
-    "available_releases",
     "Recipe",
+    "agent_modules",
+    "available_releases",
     "build_environment",
     "cache_dir",
     "candidate_recipes",
     "constraints_dir",
-    "agent_modules",
     "find_interpreters",
     "packaging_tools",
     "series_of",

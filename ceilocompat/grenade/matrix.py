@@ -130,7 +130,7 @@ def run_matrix(
     releases: Sequence[str],
     broker: Any,
     *,
-    secret: str = "ceilocompat matrix",
+    secret: str = "ceilocompat matrix",  # noqa: S107  signs test samples between processes of one run
     wait: float = 30.0,
     grace: float = 5.0,
     progress: Callable[[str], None] | None = None,

@@ -55,7 +55,10 @@ class NovaNotifier:
         self._cycle = itertools.cycle(_bundled())
 
     def publish(self, count: int) -> None:
-        """Publish *count* notifications; the ids they get are learned from the bus (:class:`~ceilocompat.grenade.tap.BusTap`)."""
+        """Publish *count* notifications; the ids they get are learned from the bus.
+
+        (:class:`~ceilocompat.grenade.tap.BusTap` reads them.)
+        """
         for _ in range(count):
             notification = next(self._cycle)
             notifier = self._notifier(notification["publisher_id"])

@@ -79,7 +79,7 @@ DYNAMIC_METER = "rehearsal.resource.value"
 #: Seconds between two polling cycles of the generated polling source.
 DEFAULT_INTERVAL = 2
 #: The header carrying the token the endpoint asks for.
-TOKEN_HEADER = "X-Rehearsal-Token"
+TOKEN_HEADER = "X-Rehearsal-Token"  # noqa: S105  the header's name, not a token
 #: The generated module holding the auth class the dynamic pollster imports.
 AUTH_MODULE = "ceilocompat_rehearsal_auth"
 AUTH_CLASS = "RehearsalTokenAuth"

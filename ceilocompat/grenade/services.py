@@ -15,6 +15,7 @@ keeps its log, whose errors the reports show.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import re
@@ -159,11 +160,10 @@ class ServiceProcess:
         return None if self.process is None else self.process.returncode
 
     def _signal(self, signum: int) -> None:
-        assert self.process is not None
-        try:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signum)  # the process group this object started
-        except ProcessLookupError:
-            pass
 
     def errors(self, most: int = 20) -> list[str]:
         """The log's distinct error messages (ERROR, CRITICAL, tracebacks), newest last, without timestamps.
@@ -249,7 +249,8 @@ class PollingSide(ServiceProcess):
 
     def _expect(self, word: str, timeout: float) -> None:
         """Wait, at most *timeout* seconds, for an answer line starting with *word*."""
-        assert self.process is not None and self.process.stdout is not None
+        if self.process is None or self.process.stdout is None:
+            raise ServiceError(f"{self.name} is not running")
         deadline = time.monotonic() + timeout
         fd = self.process.stdout.fileno()
         while True:

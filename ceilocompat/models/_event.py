@@ -21,10 +21,10 @@ from typing import Any
 import attrs
 
 from ceilocompat._errors import DecodeError
+from ceilocompat._timestamps import format_timestamp, parse_timestamp
 from ceilocompat.models._fields import ModelVersion, wire_field
 from ceilocompat.models._kinds import MAPPING, OPTIONAL_STRING, STRING, TIMESTAMP, Kind
 from ceilocompat.models._wiremodel import WireModel, wire_model
-from ceilocompat._timestamps import format_timestamp, parse_timestamp
 
 
 class TraitType(enum.IntEnum):

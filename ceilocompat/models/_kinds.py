@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -56,7 +57,7 @@ class Kind:
     encode: Callable[[Any], Any] = lambda value: value
     accept: Callable[[Any, str], Any] = attrs.field(default=None)
     coercions: tuple[tuple[type, Callable[[Any], Any]], ...] = ()
-    widens: "Kind | None" = None
+    widens: Kind | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.accept is None:
@@ -86,7 +87,8 @@ class Kind:
             try:
                 kind.accept(value, path)
             except DecodeError:
-                raise DecodeError(path, value, f"is read but never written (readers of kind {kind.name!r} refuse it)") from None
+                reason = f"is read but never written (readers of kind {kind.name!r} refuse it)"
+                raise DecodeError(path, value, reason) from None
             kind = kind.widens
 
 
@@ -171,7 +173,11 @@ VOLUME = Kind(
     "number|numeric-string|null", (float,), _volume, accept=_keep_numbers(_volume), coercions=((int, float),)
 )
 OPTIONAL_NUMBER = Kind(
-    "number|null", (float, NoneType), _optional_number, accept=_keep_numbers(_optional_number), coercions=((int, float),)
+    "number|null",
+    (float, NoneType),
+    _optional_number,
+    accept=_keep_numbers(_optional_number),
+    coercions=((int, float),),
 )
 MAPPING = Kind("object|null", (dict,), _mapping)
 

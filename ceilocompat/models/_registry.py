@@ -6,10 +6,11 @@ carries (``Route.model_name``).
 
 >>> model_named("event").__name__
 'Event'
->>> model_named("instance_health")
+>>> model_named("instance_health")  # doctest: +NORMALIZE_WHITESPACE
 Traceback (most recent call last):
 ...
-LookupError: no built-in wire model 'instance_health' (built-in: sample, event); pass your own model class, e.g. model=InstanceHealth
+LookupError: no built-in wire model 'instance_health' (built-in: sample, event);
+pass your own model class, e.g. model=InstanceHealth
 """
 
 from __future__ import annotations

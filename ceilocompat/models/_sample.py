@@ -37,11 +37,18 @@ from typing import Any
 
 import attrs
 
-from ceilocompat.models._fields import ModelVersion, wire_field
-from ceilocompat.models._kinds import MAPPING, OPTIONAL_NUMBER, OPTIONAL_STRING, STRING, TIMESTAMP, VOLUME
-from ceilocompat.models._kinds import STRING_OR_NULL_ON_READ  # resource_id: null is read, never written
-from ceilocompat.models._wiremodel import WireModel, wire_model
 from ceilocompat._timestamps import parse_timestamp
+from ceilocompat.models._fields import ModelVersion, wire_field
+from ceilocompat.models._kinds import (
+    MAPPING,
+    OPTIONAL_NUMBER,
+    OPTIONAL_STRING,
+    STRING,
+    STRING_OR_NULL_ON_READ,  # resource_id: null is read, never written
+    TIMESTAMP,
+    VOLUME,
+)
+from ceilocompat.models._wiremodel import WireModel, wire_model
 
 #: Sample types Ceilometer itself produces; others are accepted from foreign producers.
 SAMPLE_TYPES = ("gauge", "delta", "cumulative")

@@ -17,8 +17,7 @@ back every key it did not know.
 from __future__ import annotations
 
 import linecache
-from collections.abc import Mapping
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 
 import attrs
@@ -70,7 +69,7 @@ class ModelView:
     only the keys that version knew.
     """
 
-    def __init__(self, schema: "ModelSchema", version: str) -> None:
+    def __init__(self, schema: ModelSchema, version: str) -> None:
         self.schema = schema
         self.version = version
         at = version_key(version)
@@ -286,7 +285,7 @@ def _generate_decoder(
         ]
     )
     filename = _register_source(f"<ceilocompat {schema.name} {decoded_at or 'latest'} decoder>", source)
-    exec(compile(source, filename, "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102  source made from the model's declarations
     decoder = namespace["from_wire"]
     decoder.__doc__ = (
         f"Decode a {schema.name} wire dict (tolerant: unknown keys are ignored, "

@@ -229,10 +229,11 @@ def parse_inventory(data: Any, base_dir: str | None = None, origin: str = "inven
 
     >>> parse_inventory({"hosts": [{"name": "h", "services": [
     ...     {"service": "polling-agent", "release": 9.0, "pollsters": ["cpu"],
-    ...      "workload_partioning": True}]}]})
+    ...      "workload_partioning": True}]}]})  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ceilocompat.upgrade.inventory.InventoryError: inventory: hosts[0].services[0]: unknown key 'workload_partioning' (allowed: service, release, name, pin, pollsters, namespaces, partitioning_group_prefix)
+    ceilocompat.upgrade.inventory.InventoryError: inventory: hosts[0].services[0]: unknown key 'workload_partioning'
+    (allowed: service, release, name, pin, pollsters, namespaces, partitioning_group_prefix)
     inventory: hosts[0].services[0].release: must be a string, not the number 9.0 (quote it: "9.0")
     """
     reader = _Reader(base_dir)
@@ -336,11 +337,11 @@ def _read_polling_agent(reader: _Reader, entry: dict, where: str) -> dict[str, A
 def _labelled(reader: _Reader, instances: list[Deployed]) -> list[Deployed]:
     """Instances without a ``name`` become ``host/service``, numbered ``#1``... when repeated."""
     defaults = [f"{i.host}/{i.service.name}" for i in instances]
-    unnamed = [d for i, d in zip(instances, defaults) if not i.label]
+    unnamed = [d for i, d in zip(instances, defaults, strict=True) if not i.label]
     repeated = {d for d in unnamed if unnamed.count(d) > 1}
     counts: dict[str, int] = {}
     out = []
-    for instance, default in zip(instances, defaults):
+    for instance, default in zip(instances, defaults, strict=True):
         if not instance.label:
             counts[default] = counts.get(default, 0) + 1
             label = f"{default}#{counts[default]}" if default in repeated else default
@@ -367,10 +368,7 @@ def load_inventory(path: str | os.PathLike) -> Inventory:
     except OSError as exc:
         raise InventoryError(origin, [f"cannot read it: {exc.strerror or exc}"]) from None
     try:
-        if origin.endswith(".json"):
-            data = json.loads(raw)
-        else:
-            data = yaml.safe_load(raw)
+        data = json.loads(raw) if origin.endswith(".json") else yaml.safe_load(raw)
     except (ValueError, yaml.YAMLError) as exc:
         kind = "JSON" if origin.endswith(".json") else "YAML"
         raise InventoryError(origin, [f"not valid {kind}: {' '.join(str(exc).split())}"]) from None

@@ -79,8 +79,8 @@ __all__ = [
     "FingerprintError",
     "canonical_json",
     "canonicalize",
-    "pipeline_fingerprint",
     "fingerprint_file",
+    "pipeline_fingerprint",
 ]
 
 #: List fields of a source treated as sets (sorted and de-duplicated).

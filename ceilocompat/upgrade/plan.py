@@ -28,7 +28,15 @@ from ceilocompat.routing import EVENT_ROUTE, POLLING_ROUTE, SAMPLE_ROUTE
 from ceilocompat.upgrade import rules
 from ceilocompat.upgrade.inventory import Inventory
 from ceilocompat.upgrade.rules import RULES, Rule, RuleViolation
-from ceilocompat.upgrade.services import API, COLLECTOR, DATABASE, NOTIFICATION_AGENT, POLLING_AGENT, Service, service_named
+from ceilocompat.upgrade.services import (
+    API,
+    COLLECTOR,
+    DATABASE,
+    NOTIFICATION_AGENT,
+    POLLING_AGENT,
+    Service,
+    service_named,
+)
 
 __all__ = [
     "PATHS",
@@ -229,7 +237,8 @@ _PARTIAL_STEPS = (
                       "configuration (compare fingerprints).", rules.NOTIFICATION_PIPELINE_MISMATCH),
             Condition("Agents with workload partitioning use queues the others read (not pre-10.0.0 "
                       "with later, not 5.0.0-6.x with 7.0.0 or later).", rules.PARTITION_QUEUES),
-            Condition("New agents send no keys the oldest collector does not know, unless pinned.", rules.UNPINNED_PRODUCER),
+            Condition("New agents send no keys the oldest collector does not know, unless pinned.",
+                      rules.UNPINNED_PRODUCER),
             _NOT_STRICT,
         ),
         checks=(
@@ -247,9 +256,12 @@ _PARTIAL_STEPS = (
         "pollsters.",
         preconditions=("The database is upgraded.",),
         conditions=(
-            Condition("A new agent with new pollsters has its own partitioning_group_prefix.", rules.POLLING_GROUP_SHARED),
-            Condition("A new agent in its own partitioning group polls only the new pollsters.", rules.POLLING_POLLSTERS_OVERLAP),
-            Condition("New agents send no keys the oldest notification agent does not know, unless pinned.", rules.UNPINNED_PRODUCER),
+            Condition("A new agent with new pollsters has its own partitioning_group_prefix.",
+                      rules.POLLING_GROUP_SHARED),
+            Condition("A new agent in its own partitioning group polls only the new pollsters.",
+                      rules.POLLING_POLLSTERS_OVERLAP),
+            Condition("New agents send no keys the oldest notification agent does not know, unless pinned.",
+                      rules.UNPINNED_PRODUCER),
         ),
         checks=(
             "Samples of the old and the new pollsters arrive at the notification agents.",

@@ -116,8 +116,13 @@ def _check_database_first(inventory: Inventory, path: UpgradePath) -> Iterator[R
                 f"still at {database.release}: the database must be upgraded first"))
 
 
-DATABASE_FIRST = Rule("database-first", "the database is upgraded before every other service", "spec",
-         "Upgrade the database first; stop or roll back services already newer than it.", check=_check_database_first)
+DATABASE_FIRST = Rule(
+    "database-first",
+    "the database is upgraded before every other service",
+    "spec",
+    "Upgrade the database first; stop or roll back services already newer than it.",
+    check=_check_database_first,
+)
 
 
 def _check_pipeline_mismatch(inventory: Inventory, path: UpgradePath) -> Iterator[RuleViolation]:
@@ -139,10 +144,15 @@ def _check_pipeline_mismatch(inventory: Inventory, path: UpgradePath) -> Iterato
                 f"pipeline configuration differs (fingerprints old vs new): {olds}"))
 
 
-NOTIFICATION_PIPELINE_MISMATCH = Rule("notification-pipeline-mismatch", "notification agents of different releases with workload partitioning run the same pipelines",
-         "spec",
-         "Load the old agents with the new pipeline configuration first, or disable workload "
-         "partitioning during the upgrade.", check=_check_pipeline_mismatch, loses_data=True)
+NOTIFICATION_PIPELINE_MISMATCH = Rule(
+    "notification-pipeline-mismatch",
+    "notification agents of different releases with workload partitioning run the same pipelines",
+    "spec",
+    "Load the old agents with the new pipeline configuration first, or disable workload "
+    "partitioning during the upgrade.",
+    check=_check_pipeline_mismatch,
+    loses_data=True,
+)
 
 
 def _check_partition_queues(inventory: Inventory, path: UpgradePath) -> Iterator[RuleViolation]:
@@ -153,7 +163,7 @@ def _check_partition_queues(inventory: Inventory, path: UpgradePath) -> Iterator
     by_release: dict[Release, list[Deployed]] = {}
     for agent in involved:
         by_release.setdefault(agent.release, []).append(agent)
-    for (old, olds), (new, news) in itertools.combinations(sorted(by_release.items()), 2):
+    for (_old, olds), (_new, news) in itertools.combinations(sorted(by_release.items()), 2):
         if not any(a.partitions for a in olds + news):
             continue
         problem = queue_sharing_problem(olds[0].release.text, news[0].release.text)
@@ -161,9 +171,15 @@ def _check_partition_queues(inventory: Inventory, path: UpgradePath) -> Iterator
             yield RuleViolation(PARTITION_QUEUES, _labels(news + olds), problem)
 
 
-PARTITION_QUEUES = Rule("partition-queues", "notification agents with workload partitioning use queues the others read", "wire",
-         "Upgrade these notification agents with the full path (stop every old agent first): "
-         "10.0.0 renamed the partitioning queues and 7.0.0 began filtering them on publisher_id.", check=_check_partition_queues, loses_data=True)
+PARTITION_QUEUES = Rule(
+    "partition-queues",
+    "notification agents with workload partitioning use queues the others read",
+    "wire",
+    "Upgrade these notification agents with the full path (stop every old agent first): "
+    "10.0.0 renamed the partitioning queues and 7.0.0 began filtering them on publisher_id.",
+    check=_check_partition_queues,
+    loses_data=True,
+)
 
 
 def _discovery_groups(agent: Deployed) -> list[str]:
@@ -210,9 +226,14 @@ def _check_polling_group_shared(inventory: Inventory, path: UpgradePath) -> Iter
                 f"partitioning group {groups} with {_described(sharing)}"))
 
 
-POLLING_GROUP_SHARED = Rule("polling-group-shared", "a new polling agent with new pollsters is in its own partitioning group", "spec",
-         "Give the new agent its own partitioning_group_prefix and only the new pollsters until "
-         "every old agent is upgraded.", check=_check_polling_group_shared)
+POLLING_GROUP_SHARED = Rule(
+    "polling-group-shared",
+    "a new polling agent with new pollsters is in its own partitioning group",
+    "spec",
+    "Give the new agent its own partitioning_group_prefix and only the new pollsters until "
+    "every old agent is upgraded.",
+    check=_check_polling_group_shared,
+)
 
 
 def _check_polling_overlap(inventory: Inventory, path: UpgradePath) -> Iterator[RuleViolation]:
@@ -228,9 +249,14 @@ def _check_polling_overlap(inventory: Inventory, path: UpgradePath) -> Iterator[
                 f"{', '.join(both)}, which {_described(peers)} already poll: they are polled twice"))
 
 
-POLLING_POLLSTERS_OVERLAP = Rule("polling-pollsters-overlap", "a new polling agent in its own partitioning group polls only the new pollsters", "spec",
-         "Remove the old agents' pollsters from the new agent until every old agent is upgraded; "
-         "otherwise each is polled twice.", check=_check_polling_overlap)
+POLLING_POLLSTERS_OVERLAP = Rule(
+    "polling-pollsters-overlap",
+    "a new polling agent in its own partitioning group polls only the new pollsters",
+    "spec",
+    "Remove the old agents' pollsters from the new agent until every old agent is upgraded; "
+    "otherwise each is polled twice.",
+    check=_check_polling_overlap,
+)
 
 
 def _flows(inventory: Inventory) -> Iterator[tuple[Deployed, str, list[Deployed], str]]:
@@ -260,9 +286,13 @@ def _check_unpinned_producer(inventory: Inventory, path: UpgradePath) -> Iterato
                 f"pin it with pin: {{{model_name}: \"{known}\"}} or upgrade the consumers first"))
 
 
-UNPINNED_PRODUCER = Rule("unpinned-producer", "producers send no keys the oldest consumer of their output does not know, unless pinned",
-         "ceilocompat",
-         "Upgrade the consumers first, or pin the producer to the consumers' model version.", check=_check_unpinned_producer)
+UNPINNED_PRODUCER = Rule(
+    "unpinned-producer",
+    "producers send no keys the oldest consumer of their output does not know, unless pinned",
+    "ceilocompat",
+    "Upgrade the consumers first, or pin the producer to the consumers' model version.",
+    check=_check_unpinned_producer,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -316,9 +346,15 @@ def _check_strict_consumer(inventory: Inventory, path: UpgradePath) -> Iterator[
                     f"{sent}) does not send: {reader.effect}"))
 
 
-STRICT_CONSUMER = Rule("strict-consumer", "no consumer that requires keys runs beside producers that do not send them", "wire",
-         "Upgrade or unpin the producers first, or use a consumer release that reads the keys with "
-         "defaults (for 18.1.0, 19.1.0 and 21.x notification agents: 22.0.0 or later).", check=_check_strict_consumer, loses_data=True)
+STRICT_CONSUMER = Rule(
+    "strict-consumer",
+    "no consumer that requires keys runs beside producers that do not send them",
+    "wire",
+    "Upgrade or unpin the producers first, or use a consumer release that reads the keys with "
+    "defaults (for 18.1.0, 19.1.0 and 21.x notification agents: 22.0.0 or later).",
+    check=_check_strict_consumer,
+    loses_data=True,
+)
 
 
 def _mixed(instances: list[Deployed]) -> bool:
@@ -332,8 +368,13 @@ def _check_api_single_version(inventory: Inventory, path: UpgradePath) -> Iterat
             f"several api releases run at once: {_described(apis)}; WSGI serves one version"))
 
 
-API_SINGLE_VERSION = Rule("api-single-version", "only one version of the api runs at a time", "spec",
-         "Let the WSGI server run one api release: stop the old one before serving the new one.", check=_check_api_single_version)
+API_SINGLE_VERSION = Rule(
+    "api-single-version",
+    "only one version of the api runs at a time",
+    "spec",
+    "Let the WSGI server run one api release: stop the old one before serving the new one.",
+    check=_check_api_single_version,
+)
 
 
 def _check_full_path_mixed(inventory: Inventory, path: UpgradePath) -> Iterator[RuleViolation]:
@@ -345,15 +386,20 @@ def _check_full_path_mixed(inventory: Inventory, path: UpgradePath) -> Iterator[
                 "the full path stops every old instance before the new release starts"))
 
 
-FULL_PATH_MIXED_RELEASES = Rule("full-path-mixed-releases", "in the full path no service runs two releases at once", "spec",
-         "Stop every old instance of the service before starting the new release.", check=_check_full_path_mixed)
+FULL_PATH_MIXED_RELEASES = Rule(
+    "full-path-mixed-releases",
+    "in the full path no service runs two releases at once",
+    "spec",
+    "Stop every old instance of the service before starting the new release.",
+    check=_check_full_path_mixed,
+)
 
 
 def _check_full_path_order(inventory: Inventory, path: UpgradePath) -> Iterator[RuleViolation]:
     # The database has its own rule in every path; the api may be upgraded at any point.
     ordered = [s.service for s in path.steps if s.service is not DATABASE and not s.any_time]
     present = [s for s in ordered if inventory.of(s)]
-    for earlier, later in zip(present, present[1:]):
+    for earlier, later in itertools.pairwise(present):
         oldest = min(inventory.of(earlier), key=lambda i: i.release)
         ahead = [i for i in inventory.of(later) if i.release > oldest.release]
         if ahead:
@@ -362,9 +408,13 @@ def _check_full_path_order(inventory: Inventory, path: UpgradePath) -> Iterator[
                 f"path upgrades every {earlier.title} before any {later.title}"))
 
 
-FULL_PATH_ORDER = Rule("full-path-order", "in the full path collector, notification agent and polling agent are upgraded in that order",
-         "spec",
-         "Upgrade the earlier service of the path first.", check=_check_full_path_order)
+FULL_PATH_ORDER = Rule(
+    "full-path-order",
+    "in the full path collector, notification agent and polling agent are upgraded in that order",
+    "spec",
+    "Upgrade the earlier service of the path first.",
+    check=_check_full_path_order,
+)
 
 
 #: Every rule by id, in the order checks are reported.

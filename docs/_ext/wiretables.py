@@ -31,7 +31,8 @@ import importlib
 import inspect
 import json
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import attrs
 from docutils import nodes
@@ -136,10 +137,7 @@ class WireFieldsDirective(TableDirective):
         rows = []
         for field in schema.fields:
             spec = field.spec
-            if spec.required:
-                absent = "**required**"
-            else:
-                absent = literal(wire_json(spec.kind.encode(spec.missing_value())))
+            absent = "**required**" if spec.required else literal(wire_json(spec.kind.encode(spec.missing_value())))
             notes = [spec.doc] if spec.doc else []
             if spec.meaning:
                 notes.append(f"*Meaning changed:* {spec.meaning}")

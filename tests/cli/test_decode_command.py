@@ -29,7 +29,8 @@ def test_example_capture_decodes_with_a_table_and_summary():
 
 
 def test_corpus_files_json_output():
-    files = [str(CORPUS / "sample-2026.1-signed-not-so-secret.json"), str(CORPUS / "event-pike-image-delete-py2-signed.json")]
+    files = [str(CORPUS / name) for name in ("sample-2026.1-signed-not-so-secret.json",
+                                             "event-pike-image-delete-py2-signed.json")]
     result = run("decode", "--json", "--secret", "not-so-secret", *files)
     rows = json.loads(result.stdout)
     assert [r["kind"] for r in rows] == ["sample", "event"]
@@ -39,7 +40,8 @@ def test_corpus_files_json_output():
 
 
 def test_legacy_signatures_are_reported_as_such():
-    result = run("decode", "--json", "--legacy", "--secret", cc.DEFAULT_SECRET, str(CORPUS / "event-pike-image-delete-py2-signed.json"))
+    event = str(CORPUS / "event-pike-image-delete-py2-signed.json")
+    result = run("decode", "--json", "--legacy", "--secret", cc.DEFAULT_SECRET, event)
     assert json.loads(result.stdout)[0]["signature"] == "valid (legacy)"
     assert result.returncode == 0
 

@@ -16,12 +16,21 @@ import attrs
 import pytest
 
 import ceilocompat as cc
-from ceilocompat.evolution import checker
 from ceilocompat.cli import main
+from ceilocompat.evolution import checker
 from ceilocompat.evolution.manifest import PACKAGE_MANIFESTS, build_manifest, load_manifests, save_manifest
-from ceilocompat.models import ModelVersion, wire_field
-from ceilocompat.models import MAPPING, OPTIONAL_NUMBER, OPTIONAL_STRING, STRING, STRING_OR_NULL_ON_READ, Kind
-from ceilocompat.models import WireModel, wire_model
+from ceilocompat.models import (
+    MAPPING,
+    OPTIONAL_NUMBER,
+    OPTIONAL_STRING,
+    STRING,
+    STRING_OR_NULL_ON_READ,
+    Kind,
+    ModelVersion,
+    WireModel,
+    wire_field,
+    wire_model,
+)
 from ceilocompat.releases import has_passed
 
 RELEASES = {"1.0": "20.0.0", "1.1": "22.0.0", "1.2": "24.0.0", "1.3": "26.0.0"}
@@ -229,7 +238,7 @@ def test_a_broken_manifest_file_is_a_decode_error(released):
 
 def test_a_manifest_must_be_named_after_its_model_and_version(released):
     (released / "widget-1.0.json").rename(released / "gadget-1.0.json")
-    with pytest.raises(cc.DecodeError, match="must be called widget-1.0.json"):
+    with pytest.raises(cc.DecodeError, match=r"must be called widget-1\.0\.json"):
         checker.check([Widget], released)
 
 
@@ -338,7 +347,7 @@ def test_writing_adds_new_versions_and_never_touches_released_ones(released):
 
 
 def test_writing_refuses_when_a_released_manifest_would_be_broken(released):
-    with pytest.raises(checker.IncompatibleChange, match="widget.size: type-changed"):
+    with pytest.raises(checker.IncompatibleChange, match=r"widget\.size: type-changed"):
         grown = widget(versions=("1.0", "1.1", "1.2"), size=wire_field(OPTIONAL_STRING, since="1.0", meaning="bytes"))
         checker.write_new_manifests([grown], released)
     assert sorted(p.name for p in released.iterdir()) == ["widget-1.0.json", "widget-1.1.json"]

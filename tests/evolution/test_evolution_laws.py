@@ -16,9 +16,17 @@ from hypothesis import strategies as st
 
 import ceilocompat as cc
 from ceilocompat.evolution.manifest import PACKAGE_MODELS
-from ceilocompat.models import TRAITS
-from ceilocompat.models import MAPPING, OPTIONAL_NUMBER, OPTIONAL_STRING, STRING, STRING_OR_NULL_ON_READ, TIMESTAMP, VOLUME
-from ceilocompat.models import SIGNATURE_KEY
+from ceilocompat.models import (
+    MAPPING,
+    OPTIONAL_NUMBER,
+    OPTIONAL_STRING,
+    SIGNATURE_KEY,
+    STRING,
+    STRING_OR_NULL_ON_READ,
+    TIMESTAMP,
+    TRAITS,
+    VOLUME,
+)
 
 SECRET = "laws secret"
 LAWS = settings(max_examples=150, deadline=None)
@@ -63,7 +71,8 @@ def cases(draw):
     """(model, object, i, j, future) for any model, values, two of its versions, and keys of a newer release."""
     model = draw(st.sampled_from(PACKAGE_MODELS))
     versions = st.sampled_from([v.number for v in model.__wire__.versions])
-    unknown = st.text(min_size=1, max_size=12).filter(lambda key: key not in model.__wire__.keys())
+    known = model.__wire__.keys()
+    unknown = st.text(min_size=1, max_size=12).filter(lambda key: key not in known)
     future = draw(st.dictionaries(unknown, json_values, max_size=3))
     return model, draw(built(model)), draw(versions), draw(versions), future
 

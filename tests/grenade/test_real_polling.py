@@ -29,12 +29,12 @@ import uuid
 
 import pytest
 import yaml
-from bus import listening, wait_until
-from release_environments import environment
 
+from bus import listening, wait_until
 from ceilocompat import CompatEndpoint
 from ceilocompat._consumers import ConsumerPolicy
 from ceilocompat.grenade import Environment, NotificationAgent, Topics
+from ceilocompat.grenade.matrix import predicted_loss
 from ceilocompat.grenade.pollster import (
     AUTH_CLASS,
     AUTH_MODULE,
@@ -48,9 +48,9 @@ from ceilocompat.grenade.pollster import (
     supports_real_polling,
     write_polling_files,
 )
-from ceilocompat.grenade.matrix import predicted_loss
 from ceilocompat.grenade.services import write_config
 from ceilocompat.routing import notification_transport
+from release_environments import environment
 
 SECRET = "grenade polling secret"
 #: Releases whose real polling agent is checked end to end (the first one with it, then a few series on).
@@ -273,8 +273,8 @@ class MeteringSide:
             listener.__enter__()
         self.agent.start()
         queue = self.topics.notifications + ".sample"
-        wait_until(lambda: self.agent.running and queue in self.rabbitmq.queues()
-                   and self.rabbitmq.queues()[queue].consumers > 0 or not self.agent.running,
+        wait_until(lambda: (self.agent.running and queue in self.rabbitmq.queues()
+                   and self.rabbitmq.queues()[queue].consumers > 0) or not self.agent.running,
                    timeout=120, what=f"{self.agent.name} to listen")
         assert self.agent.running, self.agent.errors()
         return self

@@ -17,12 +17,12 @@ import uuid
 import pytest
 
 from bus import listening, wait_until
-from release_environments import environment
 from ceilocompat import CompatEndpoint
 from ceilocompat.grenade import NotificationAgent, PollingSide, Topics
 from ceilocompat.grenade.matrix import predicted_loss
 from ceilocompat.grenade.services import write_config
 from ceilocompat.routing import notification_transport
+from release_environments import environment
 
 SECRET = "grenade secret"
 BATCH = 50

@@ -106,9 +106,9 @@ def test_dict_reader_source_reads_only_known_keys(view):
             call = parents[parent]
             assert isinstance(call.args[0], ast.Constant), ast.unparse(call)
             looked_up.append(call.args[0].value)
-        elif isinstance(parent, ast.Attribute) and parent.attr == "__class__":
-            pass
-        elif isinstance(parent, ast.Call) and parent.func.id in ("from_mapping", "_as_mapping"):
+        elif (isinstance(parent, ast.Attribute) and parent.attr == "__class__") or (
+            isinstance(parent, ast.Call) and parent.func.id in ("from_mapping", "_as_mapping")
+        ):
             pass
         elif isinstance(parent, (ast.Assign, ast.arguments, ast.arg)):
             pass  # d = _as_mapping(d); self._wire = d

@@ -29,7 +29,9 @@ def current_sample() -> dict:
     return corpus_json("sample-2026.1-signed-not-so-secret.json")
 
 
-@pytest.mark.parametrize("missing", ["counter_name", "counter_type", "counter_unit", "counter_volume", "resource_id", "timestamp"])
+@pytest.mark.parametrize(
+    "missing", ["counter_name", "counter_type", "counter_unit", "counter_volume", "resource_id", "timestamp"]
+)
 def test_required_sample_keys(missing):
     wire = {k: v for k, v in MINIMAL.items() if k != missing}
     with pytest.raises(cc.DecodeError) as info:
@@ -119,7 +121,7 @@ def test_every_timestamp_format_parses_to_utc(text, expected):
 def test_unparsable_timestamp_raises_decode_error_on_use(text):
     sample = cc.Sample.from_wire({**MINIMAL, "timestamp": text})
     with pytest.raises(cc.DecodeError) as info:
-        sample.timestamp_utc
+        _ = sample.timestamp_utc
     assert info.value.path == "timestamp"
 
 
@@ -219,12 +221,15 @@ def _kw(sample):
 
 def test_python_built_sample_validates_like_the_decoder():
     with pytest.raises(cc.DecodeError):
-        cc.Sample(counter_name=1, counter_type="gauge", counter_unit="%", counter_volume=3, resource_id="r", timestamp="t")
+        cc.Sample(
+            counter_name=1, counter_type="gauge", counter_unit="%", counter_volume=3, resource_id="r", timestamp="t"
+        )
 
 
 def test_event_traits_decode_to_typed_triples():
     event = cc.Event.from_wire(corpus_json("event-2026.1-trait-types.json"))
-    assert [t.dtype for t in event.traits] == [cc.TraitType.TEXT, cc.TraitType.DATETIME, cc.TraitType.INT, cc.TraitType.FLOAT]
+    types = cc.TraitType
+    assert [t.dtype for t in event.traits] == [types.TEXT, types.DATETIME, types.INT, types.FLOAT]
     assert event.trait("memory_mb") == 512
     assert event.trait("nope", "d") == "d"
     assert event.generated_utc.year == 2012
