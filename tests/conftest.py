@@ -13,7 +13,7 @@ import pathlib
 
 import pytest
 
-from ceilocompat.testing.fixtures import rabbitmq  # noqa: F401  (the session-scoped fixture)
+from ceilocompat.testing.fixtures import rabbitmq, rabbitmq_cluster  # noqa: F401  (session-scoped fixtures)
 from inventories import write_pipelines
 
 REPO = pathlib.Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""pytest fixtures for your own tests: ``rabbitmq``, a private RabbitMQ for the test run.
+"""pytest fixtures for your own tests: ``rabbitmq`` and ``rabbitmq_cluster``.
 
 Load them in a ``conftest.py``::
 
@@ -6,8 +6,11 @@ Load them in a ``conftest.py``::
 
 ``rabbitmq`` is session-scoped and yields a
 :class:`~ceilocompat.testing.RabbitMQBroker` started on free loopback ports
-and stopped when the last test using it is done. If ``rabbitmq-server`` is
-not installed the fixture skips, or fails when
+and stopped when the last test using it is done. ``rabbitmq_cluster`` is
+the same for a 3-node :class:`~ceilocompat.testing.RabbitMQCluster`
+(``pause_minority``): tests that stop or kill a node start it again
+(``cluster.start_node(i)``) so the next test finds the cluster whole. If
+``rabbitmq-server`` is not installed the fixtures skip, or fail when
 ``CEILOCOMPAT_REQUIRE_RABBITMQ=1`` (as in CI, where a missing broker must not
 pass unnoticed).
 """
@@ -17,31 +20,57 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from typing import Callable
 
 import pytest
 
+from ceilocompat.testing.cluster import RabbitMQCluster
 from ceilocompat.testing.rabbitmq import RabbitMQBroker, RabbitMQUnavailable, find_rabbitmq
 
-__all__ = ["rabbitmq"]
+__all__ = ["rabbitmq", "rabbitmq_cluster"]
 
 
-# -- the session fixture ----------------------------------------------------
-# Shared by reference count, so importing the fixture into several modules
-# (a conftest and a test module) still starts one node per session.
+class _Shared:
+    """One started service per session, shared by reference count, so importing
+    a fixture into several modules (a conftest and a test module) still
+    starts it once."""
 
-_shared_lock = threading.Lock()
-_shared: RabbitMQBroker | None = None
-_users = 0
+    def __init__(self, what: str, make: Callable[..., RabbitMQBroker | RabbitMQCluster]) -> None:
+        self.what, self.make = what, make
+        self.lock = threading.Lock()
+        self.service = None
+        self.users = 0
+        atexit.register(self.close)
 
+    def close(self) -> None:
+        service, self.service = self.service, None
+        if service is not None:
+            service.close()
 
-def _close_shared_at_exit() -> None:
-    global _shared
-    broker, _shared = _shared, None
-    if broker is not None:
-        broker.close()
-
-
-atexit.register(_close_shared_at_exit)
+    def use(self, tmp_path_factory):
+        try:
+            binaries = find_rabbitmq()
+        except RabbitMQUnavailable as exc:
+            _unavailable(str(exc))
+        with self.lock:
+            if self.service is None:
+                service = self.make(tmp_path_factory.mktemp("rabbitmq"), binaries)
+                try:
+                    service.start()
+                except Exception as exc:
+                    service.close()
+                    pytest.fail(f"could not start {self.what}: {exc}", pytrace=False)
+                self.service = service
+            self.users += 1
+            service = self.service
+        try:
+            yield service
+        finally:
+            with self.lock:
+                self.users -= 1
+                if self.users == 0 and self.service is service:
+                    self.service = None
+                    service.close()
 
 
 def _unavailable(reason: str) -> None:
@@ -50,30 +79,17 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+_node = _Shared("a private RabbitMQ", RabbitMQBroker)
+_cluster = _Shared("a private 3-node RabbitMQ cluster", lambda d, b: RabbitMQCluster(d, nodes=3, binaries=b))
+
+
 @pytest.fixture(scope="session")
 def rabbitmq(tmp_path_factory):
     """A private RabbitMQ node for the whole session (see RabbitMQBroker)."""
-    global _shared, _users
-    try:
-        binaries = find_rabbitmq()
-    except RabbitMQUnavailable as exc:
-        _unavailable(str(exc))
-    with _shared_lock:
-        if _shared is None:
-            broker = RabbitMQBroker(tmp_path_factory.mktemp("rabbitmq"), binaries)
-            try:
-                broker.start()
-            except Exception as exc:
-                broker.close()
-                pytest.fail(f"could not start a private RabbitMQ: {exc}", pytrace=False)
-            _shared = broker
-        _users += 1
-        broker = _shared
-    try:
-        yield broker
-    finally:
-        with _shared_lock:
-            _users -= 1
-            if _users == 0 and _shared is broker:
-                _shared = None
-                broker.close()
+    yield from _node.use(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_cluster(tmp_path_factory):
+    """A private 3-node RabbitMQ cluster for the whole session (see RabbitMQCluster)."""
+    yield from _cluster.use(tmp_path_factory)
