@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import yaml
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -33,3 +35,18 @@ def test_readme_main_command_runs():
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     assert b"nothing lost" in result.stdout
     assert b"Traceback" not in result.stderr
+
+
+def test_pre_commit_runs_the_lint_and_type_checks_of_the_test_command():
+    tests = readme_commands()[2]
+    checks = [command for command in tests.split(" && ") if command.split()[0] in ("ruff", "mypy")]
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    entries = [hook["entry"] for repo in config["repos"] for hook in repo["hooks"]]
+    assert checks, "the README's test command runs ruff and mypy"
+    assert entries == checks, "pre-commit must run the same ruff and mypy commands as the README's test command"
+
+
+def test_ci_builds_installs_and_uses_the_wheel():
+    ci = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()]
+    assert "bash .ci/wheel-smoke" in ci
+    assert ci.index("bash .ci/wheel-smoke") < ci.index(readme_commands()[2])

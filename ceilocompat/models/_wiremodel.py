@@ -336,6 +336,8 @@ def _field_decoder_lines(namespace: dict[str, Any], i: int, f: WireField, requir
             branches.append(("v is NOTHING", [f"v = {_default_expression(namespace, i, spec)}"]))
     for j, (cls, builtin) in enumerate(kind.coercions):
         namespace[f"_class{i}_{j}"], namespace[f"_coerce{i}_{j}"] = cls, builtin
+        # Catches everything: a coercion of a kind of one's own may fail in any way, and whatever it raises the
+        # value goes to the kind's converter, which accepts it or raises the DecodeError that names the field.
         coerce = ["try:", f"    v = _coerce{i}_{j}(v)", "except Exception:", f"    v = _convert{i}(v, {key!r})"]
         branches.append((f"type(v) is _class{i}_{j}", coerce))
     convert = [f"v = _convert{i}(v, {key!r})"]
