@@ -39,11 +39,13 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to, fo
         DeadLetterPublisher,
         Delivery,
         OnBadInput,
+        RecentMessageIds,
         ShadowDecode,
         Signatures,
         compat_listener,
     )
     from ceilocompat._publisher import Publisher, Relay
+    from ceilocompat._sending import PublishFailed
     from ceilocompat.routing import (
         EVENT_ROUTE,
         POLLING_ROUTE,
@@ -69,6 +71,7 @@ _LAZY = {
             "DeadLetterPublisher",
             "Delivery",
             "OnBadInput",
+            "RecentMessageIds",
             "ShadowDecode",
             "Signatures",
             "compat_listener",
@@ -76,6 +79,7 @@ _LAZY = {
         "ceilocompat._consumers",
     ),
     **dict.fromkeys(("Publisher", "Relay"), "ceilocompat._publisher"),
+    "PublishFailed": "ceilocompat._sending",
     **dict.fromkeys(
         (
             "EVENT_ROUTE",
@@ -124,7 +128,9 @@ __all__ = [
     "ModelVersion",
     "Notification",
     "OnBadInput",
+    "PublishFailed",
     "Publisher",
+    "RecentMessageIds",
     "Rejected",
     "Relay",
     "Route",

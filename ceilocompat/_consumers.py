@@ -90,6 +90,83 @@ def log_dead_letter(dead: DeadLetter) -> None:
     )
 
 
+class _MessageMemory:
+    """A count per message id, remembering the newest *size* ids (``TRY_MEMORY`` by default)."""
+
+    def __init__(self, size: int = TRY_MEMORY) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._counts: collections.OrderedDict[str, int] = collections.OrderedDict()
+
+    def add(self, message_id: str | None) -> int:
+        """Count one more sighting of *message_id*; return its count."""
+        if message_id is None:
+            return 1
+        with self._lock:
+            count = self._counts.pop(message_id, 0) + 1
+            self._counts[message_id] = count
+            while len(self._counts) > self.size:
+                self._counts.popitem(last=False)
+            return count
+
+    def __contains__(self, message_id: str | None) -> bool:
+        with self._lock:
+            return message_id in self._counts
+
+    def forget(self, message_id: str | None) -> None:
+        with self._lock:
+            self._counts.pop(message_id, None)
+
+
+class RecentMessageIds:
+    """The newest *size* message ids taken by consumers, for de-duplicating redeliveries.
+
+    RabbitMQ delivers at least once: a message whose acknowledgement was lost
+    (a consumer's connection dropped, a queue leader failed over) comes
+    again with the same message id. Endpoints whose policy holds one
+    :class:`RecentMessageIds` share it, so a redelivery to any of them in
+    this process is acknowledged without a second handler call and counted
+    as ``duplicates``. Memory is bounded: the oldest ids are forgotten first.
+
+    >>> seen = RecentMessageIds(2)
+    >>> [seen.claim(m) for m in ("a", "b", "a", "c", "b")]  # "b" was forgotten for "c"
+    [True, True, False, True, True]
+    """
+
+    def __init__(self, size: int = TRY_MEMORY) -> None:
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"de-duplication needs room for at least 1 message id, not {size!r}")
+        self._memory = _MessageMemory(size)
+
+    @property
+    def size(self) -> int:
+        return self._memory.size
+
+    def claim(self, message_id: str) -> bool:
+        """Take *message_id*: True the first time (remembered from now on), False for a duplicate."""
+        with self._memory._lock:
+            counts = self._memory._counts
+            if message_id in counts:
+                counts.move_to_end(message_id)
+                return False
+        return self._memory.add(message_id) == 1
+
+    def release(self, message_id: str) -> None:
+        """Forget *message_id* (its message was requeued, so its next delivery is not a duplicate)."""
+        self._memory.forget(message_id)
+
+    def __repr__(self) -> str:
+        return f"RecentMessageIds({self.size})"
+
+
+def _deduplicator(value: Any) -> RecentMessageIds | None:
+    if value is None or value is False or isinstance(value, RecentMessageIds):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return RecentMessageIds(value) if value else None
+    raise ValueError(f"deduplicate must be a number of message ids or a RecentMessageIds, not {value!r}")
+
+
 @attrs.frozen
 class ConsumerPolicy:
     """How a compat endpoint treats bad input, signatures and handler errors.
@@ -105,6 +182,11 @@ class ConsumerPolicy:
         handing them over with ``resource_id=None``; for consumers that need
         a resource id. Items of models without a ``resource_id`` (events)
         are not affected.
+    :param deduplicate: remember this many message ids (or share a
+        :class:`RecentMessageIds`) and acknowledge a message seen before
+        without calling the handler again, counted as ``duplicates``; 0 (the
+        default) hands every delivery over. Redeliveries to another process
+        are not seen: handlers that must be exactly-once stay idempotent.
     """
 
     on_bad_input: OnBadInput = attrs.field(default=OnBadInput.DEAD_LETTER, converter=OnBadInput)
@@ -113,6 +195,7 @@ class ConsumerPolicy:
     secret: str | None = None
     dead_letter: Callable[[DeadLetter], None] = log_dead_letter
     require_resource_id: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    deduplicate: RecentMessageIds | None = attrs.field(default=0, converter=_deduplicator)
 
     @max_tries.validator
     def _positive(self, _attribute: Any, value: int) -> None:
@@ -138,6 +221,7 @@ class ConsumerCounters:
         self.handler_errors = 0
         self.redelivered = 0
         self.per_meter_copies = 0
+        self.duplicates = 0
         self.rejected: collections.Counter[str] = collections.Counter()
         self.generations: collections.Counter[str] = collections.Counter()
         self.unknown_keys: collections.Counter[str] = collections.Counter()
@@ -173,7 +257,7 @@ class ConsumerCounters:
         return (
             f"{s['messages']} messages, {s['decoded']} decoded, {s['handled']} handled, "
             f"rejected: {rejected}; dead-lettered {s['dead_lettered']}, dropped {s['dropped']}, "
-            f"requeued {s['requeued']}; generations: {generations}; "
+            f"requeued {s['requeued']}, duplicates {s['duplicates']}; generations: {generations}; "
             f"{sum(s['unknown_keys'].values())} unknown keys seen"
         )
 
@@ -187,33 +271,6 @@ class Delivery:
     message_id: str | None
     timestamp: str | None
     context: Any = attrs.field(repr=False, default=None)
-
-
-class _MessageMemory:
-    """A count per message id, remembering the newest ``TRY_MEMORY`` ids."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: collections.OrderedDict[str, int] = collections.OrderedDict()
-
-    def add(self, message_id: str | None) -> int:
-        """Count one more sighting of *message_id*; return its count."""
-        if message_id is None:
-            return 1
-        with self._lock:
-            count = self._counts.pop(message_id, 0) + 1
-            self._counts[message_id] = count
-            while len(self._counts) > TRY_MEMORY:
-                self._counts.popitem(last=False)
-            return count
-
-    def __contains__(self, message_id: str | None) -> bool:
-        with self._lock:
-            return message_id in self._counts
-
-    def forget(self, message_id: str | None) -> None:
-        with self._lock:
-            self._counts.pop(message_id, None)
 
 
 Handler = Callable[[list, Delivery], Any]
@@ -268,6 +325,10 @@ class CompatEndpoint:
 
     def _on_notification(self, ctxt: Any, publisher_id: Any, event_type: Any, payload: Any, metadata: Any) -> Any:
         delivery = _delivery(ctxt, publisher_id, event_type, metadata)
+        seen = self.policy.deduplicate
+        if seen is not None and delivery.message_id is not None and not seen.claim(delivery.message_id):
+            self.counters.add(duplicates=1)
+            return HANDLED
         tries = self._tries.add(delivery.message_id)
         try:
             outcome = self.process(payload, delivery, tries)
@@ -276,6 +337,8 @@ class CompatEndpoint:
             outcome = self._after_handler_error(payload, delivery, tries, exc)
         if outcome is REQUEUE:
             self.counters.add(requeued=1)
+            if seen is not None and delivery.message_id is not None:
+                seen.release(delivery.message_id)
         else:
             self._tries.forget(delivery.message_id)
         return outcome

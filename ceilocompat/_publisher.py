@@ -24,12 +24,20 @@ agent's partitioning hop done right.
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
 from typing import Any, Iterable, Sequence
 
-from ceilocompat.routing import PayloadShape, Route, notifier_for
+from ceilocompat._sending import PublishFailed, send_notification
+from ceilocompat.routing import PayloadShape, Route, check_transport_exchange
 
 #: Samples per message, as Ceilometer's polling agent batches them.
 DEFAULT_BATCH_SIZE = 50
+#: Times a message oslo.messaging gave up on is sent again before PublishFailed.
+DEFAULT_RESENDS = 3
+
+LOG = logging.getLogger(__name__)
 
 
 class Publisher:
@@ -38,6 +46,17 @@ class Publisher:
     :param pin_version: emit only the keys of this model version.
     :param secret: sign every item (Ceilometer's ``telemetry_secret``);
         None keeps each item's own signature.
+    :param retry: oslo.messaging's retries of a lost connection (None: the
+        transport's ``[oslo_messaging_notifications] retry``).
+    :param resends: how many more times a message oslo.messaging gave up on
+        is sent, *resend_interval* seconds apart (doubling), with the same
+        message id: a cluster that lost a node takes the resend on another,
+        and consumers with ``ConsumerPolicy(deduplicate=...)`` drop the copy
+        when the first send had arrived after all.
+
+    A message that still could not be sent raises
+    :class:`~ceilocompat.PublishFailed` carrying what was sent and what was
+    not; it is never counted as sent.
     """
 
     def __init__(
@@ -49,14 +68,28 @@ class Publisher:
         secret: str | None = None,
         pin_version: str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        retry: int | None = None,
+        resends: int = DEFAULT_RESENDS,
+        resend_interval: float = 1.0,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        if resends < 0 or resend_interval < 0:
+            raise ValueError(f"resends and resend_interval cannot be negative, not {resends} and {resend_interval}")
         self.route = route
         self.secret = secret
         self.pin_version = pin_version
         self.batch_size = batch_size
-        self._send = getattr(notifier_for(transport, route, publisher_id), route.priority)
+        self.retry = retry
+        self.resends = resends
+        self.resend_interval = resend_interval
+        check_transport_exchange(transport, route)
+        self._transport = transport
+        self.publisher_id = publisher_id
+        #: Messages sent, sent again after a failure, and given up on, so far.
+        self.sent = 0
+        self.resent = 0
+        self.failed = 0
 
     def encode(self, items: Iterable[Any]) -> list[dict]:
         """The wire dicts this publisher would send for *items*."""
@@ -67,14 +100,40 @@ class Publisher:
         return self.publish_wire(self.encode(items))
 
     def publish_wire(self, wires: Sequence[dict]) -> int:
-        """Send already encoded wire dicts unchanged, in batches."""
+        """Send already encoded wire dicts unchanged, in batches; return the number of messages sent.
+
+        Stops at the first message that could not be sent and raises
+        :class:`~ceilocompat.PublishFailed` with ``.sent`` and ``.unsent``
+        (every wire dict from that message on).
+        """
         sent = 0
         for start in range(0, len(wires), self.batch_size):
             chunk = list(wires[start : start + self.batch_size])
             payload: Any = {"samples": chunk} if self.route.payload_shape is PayloadShape.SAMPLES else chunk
-            self._send({}, self.route.event_type, payload)
+            try:
+                self._send(payload)
+            except PublishFailed as exc:
+                self.failed += 1
+                raise PublishFailed(str(exc), sent=sent, unsent=wires[start:]) from exc.__cause__
             sent += 1
+            self.sent += 1
         return sent
+
+    def _send(self, payload: Any) -> None:
+        message_id = str(uuid.uuid4())
+        pause = self.resend_interval
+        for resends_left in range(self.resends, -1, -1):
+            try:
+                send_notification(self._transport, self.route, self.publisher_id, payload,
+                                  retry=self.retry, message_id=message_id)
+                return
+            except PublishFailed as exc:
+                if not resends_left:
+                    raise
+                LOG.warning("%s; sending it again in %.1fs", exc, pause)
+            time.sleep(pause)
+            pause *= 2
+            self.resent += 1
 
 
 class Relay:

@@ -33,9 +33,11 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from oslo_config import cfg
+
 from ceilocompat._errors import check_name as _check_name
-from ceilocompat._messaging import messaging_opts as _messaging_opts
 from ceilocompat._messaging import oslo_messaging
+from ceilocompat.config import register_messaging_opts
 from ceilocompat.partitioning import IPC_SCHEME, PIPE_SCHEME
 
 __all__ = [
@@ -387,10 +389,16 @@ def notification_transport(conf: Any, url: str | None = None, *,
 
     oslo.messaging notifiers always publish to the transport's
     ``control_exchange`` (``openstack`` unless set), fixed when the transport
-    is created. This registers oslo.messaging's options on *conf* (your own
-    ``ConfigOpts``; the global one is not touched unless you pass it), sets
-    ``control_exchange`` on it and returns
-    ``oslo_messaging.get_notification_transport(conf, url)``.
+    is created. This registers every oslo.messaging option on *conf* (your
+    own ``ConfigOpts``, e.g. from :func:`ceilocompat.config.messaging_config`
+    reading a service's config files; the global one is not touched unless
+    you pass it), sets ``control_exchange`` on it and returns
+    ``oslo_messaging.get_notification_transport(conf, url)``. With *url*
+    None, the URL comes from *conf* (``[oslo_messaging_notifications]
+    transport_url``, else ``[DEFAULT] transport_url``). Options in *conf*'s
+    ``[oslo_messaging_rabbit]`` apply (quorum queues, heartbeats, TLS), and
+    so do the same options given in the URL's query, e.g.
+    ``rabbit://user:pass@host:5672/?rabbit_quorum_queue=true``.
 
     >>> from oslo_config import cfg
     >>> transport = notification_transport(cfg.ConfigOpts(), "fake://")
@@ -399,9 +407,7 @@ def notification_transport(conf: Any, url: str | None = None, *,
     >>> transport.cleanup()
     """
     _check_name("exchange", exchange)
-    for group, opts in _messaging_opts.list_opts():
-        if group is None:
-            conf.register_opts(opts)
+    register_messaging_opts(conf)
     conf.set_override("control_exchange", exchange)
     return oslo_messaging.get_notification_transport(conf, url=url)
 
@@ -478,6 +484,35 @@ def notification_listener(
     )
 
 
+def check_transport_exchange(transport: Any, route: Route) -> None:
+    """Refuse a transport that publishes where no listener of *route* reads.
+
+    oslo.messaging publishes to the transport's ``control_exchange``; a
+    transport whose exchange is not the route's raises ValueError.
+
+    >>> from oslo_config import cfg
+    >>> transport = notification_transport(cfg.ConfigOpts(), "fake://", exchange="nova")
+    >>> check_transport_exchange(transport, SAMPLE_ROUTE)
+    Traceback (most recent call last):
+    ...
+    ValueError: the transport publishes to exchange 'nova' but route 'metering.sample' is read from 'ceilometer'; build the transport with notification_transport(conf, url, exchange='ceilometer')
+    >>> transport.cleanup()
+    """
+    if not isinstance(route, Route):
+        raise TypeError(f"expected a Route, not {type(route).__name__}")
+    try:
+        exchange = transport.conf.control_exchange
+    except (AttributeError, cfg.NoSuchOptError):  # not an oslo.messaging transport
+        exchange = None
+    if exchange is not None and exchange != route.exchange:
+        raise ValueError(
+            f"the transport publishes to exchange {exchange!r} but route "
+            f"{route.routing_key!r} is read from {route.exchange!r}; build the "
+            "transport with notification_transport(conf, url, "
+            f"exchange={route.exchange!r})"
+        )
+
+
 def notifier_for(transport: Any, route: Route, publisher_id: str, *,
                  retry: int | None = None, serializer: Any = None) -> oslo_messaging.Notifier:
     """A ``messagingv2`` notifier that publishes on *route*'s topic.
@@ -495,20 +530,8 @@ def notifier_for(transport: Any, route: Route, publisher_id: str, *,
     ['metering']
     >>> transport.cleanup()
     """
-    if not isinstance(route, Route):
-        raise TypeError(f"expected a Route, not {type(route).__name__}")
+    check_transport_exchange(transport, route)
     _check_name("publisher_id", publisher_id)
-    try:
-        exchange = transport.conf.control_exchange
-    except Exception:  # option not registered: not an oslo.messaging transport
-        exchange = None
-    if exchange is not None and exchange != route.exchange:
-        raise ValueError(
-            f"the transport publishes to exchange {exchange!r} but route "
-            f"{route.routing_key!r} is read from {route.exchange!r}; build the "
-            "transport with notification_transport(conf, url, "
-            f"exchange={route.exchange!r})"
-        )
     return oslo_messaging.Notifier(
         transport, publisher_id=publisher_id, driver="messagingv2",
         serializer=serializer, retry=retry, topics=[route.topic],

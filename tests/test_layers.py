@@ -12,14 +12,15 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "ceilocompat"
 #: The layers, top (imported by everyone) to bottom; the same table is in docs/guides/developers.rst.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundations", ("ceilocompat._errors", "ceilocompat.releases", "ceilocompat._timestamps",
-                     "ceilocompat._messaging")),
+                     "ceilocompat._messaging", "ceilocompat.config")),
     ("integrity", ("ceilocompat._signing",)),
     ("bytes", ("ceilocompat._envelope",)),
     ("models", ("ceilocompat.models",)),
     ("payloads", ("ceilocompat._payload", "ceilocompat._documents")),
     ("places", ("ceilocompat.partitioning",)),
     ("routes", ("ceilocompat.routing",)),
-    ("consumers", ("ceilocompat._consumers", "ceilocompat._publisher")),
+    ("consumers", ("ceilocompat._consumers", "ceilocompat._publisher", "ceilocompat._sending",
+                   "ceilocompat.queue_policy")),
     ("facade", ("ceilocompat",)),
     ("evolution", ("ceilocompat.evolution",)),
     ("testing", ("ceilocompat.testing",)),

@@ -1,7 +1,9 @@
 """``ceilocompat``: the argument parser and the entry point over every command.
 
 Every error is one line on standard error, ``ceilocompat <command>: ...``;
-a mistake in the arguments exits with :attr:`ExitCode.USAGE`.
+a mistake in the arguments exits with :attr:`ExitCode.USAGE`. Warnings
+logged by the libraries underneath (oslo.messaging retrying a broker host)
+are one line each too (:mod:`ceilocompat.cli.logs`).
 
 >>> build_parser().prog
 'ceilocompat'
@@ -17,6 +19,7 @@ from typing import NoReturn, Sequence
 import ceilocompat
 from ceilocompat.cli import check, decode, environments, golden, matrix, plan, rehearse
 from ceilocompat.cli.exit_codes import ExitCode
+from ceilocompat.cli.logs import show_warnings_in_one_line
 
 __all__ = ["build_parser", "main"]
 
@@ -51,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return ExitCode.USAGE
+    show_warnings_in_one_line()
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:  # Ctrl-C: what was started has been stopped on the way out
