@@ -28,6 +28,7 @@ import msgspec
 
 import ceilocompat as cc
 from ceilocompat import loads, samples_from_payload, unwrap, wrap
+from ceilocompat._signing import IMPLEMENTATION, PYTHON
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = pathlib.Path(os.environ.get("CEILOCOMPAT_CORPUS", REPO.parent / "shared" / "corpus"))
@@ -312,6 +313,8 @@ def cases() -> dict[str, Case]:
     ceilometer_verify = functools.partial(_call_with_secret, ceilometer_utils.verify_signature)
     ceilometer_compute = functools.partial(_call_with_secret, ceilometer_utils.compute_signature)
     verify = functools.partial(_call_with_secret, cc.verify_signature)
+    verify_reference = functools.partial(_call_with_secret, PYTHON.verify_signature)
+    ours, reference = f"ceilocompat.verify_signature ({IMPLEMENTATION})", "ceilocompat's pure-Python reference"
     compute = functools.partial(_call_with_secret, cc.compute_signature)
     from_dict, from_json, from_msgpack = "dict -> Sample", "JSON bytes -> Sample", "msgpack bytes -> Sample"
     from_body, batches = "RabbitMQ body -> Sample", "batch of 50 -> Samples"
@@ -338,11 +341,14 @@ def cases() -> dict[str, Case]:
         ("msgspec_batch_of_50", batches, _convert_batch, batch, "msgspec.convert(list, list[Struct])"),
         ("event_from_wire", event_in, cc.Event.from_wire, events, "Event.from_wire"),
         ("msgspec_event", event_in, _convert_event, events, "msgspec.convert(dict, Struct)"),
-        ("verify_sample", "verify sample", verify, samples, "ceilocompat.verify_signature"),
+        ("verify_sample", "verify sample", verify, samples, ours),
+        ("verify_sample_reference", "verify sample", verify_reference, samples, reference),
         ("ceilometer_verify_sample", "verify sample", ceilometer_verify, samples, "ceilometer 27 verify_signature"),
-        ("verify_event", verify_10, verify, events, "ceilocompat.verify_signature"),
+        ("verify_event", verify_10, verify, events, ours),
+        ("verify_event_reference", verify_10, verify_reference, events, reference),
         ("ceilometer_verify_event", verify_10, ceilometer_verify, events, "ceilometer 27 verify_signature"),
-        ("verify_event_16", verify_16, verify, events16, "ceilocompat.verify_signature"),
+        ("verify_event_16", verify_16, verify, events16, ours),
+        ("verify_event_16_reference", verify_16, verify_reference, events16, reference),
         ("ceilometer_verify_event_16", verify_16, ceilometer_verify, events16, "ceilometer 27 verify_signature"),
         ("compute_sample", "compute signature", compute, samples, "ceilocompat.compute_signature"),
         ("ceilometer_compute_sample", "compute signature", ceilometer_compute, samples, "ceilometer 27 compute_signature"),

@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 import attrs
 
 from benchmarks.cases import Case, cases
+from ceilocompat._signing import IMPLEMENTATION as SIGNING
 
 #: A ratio fails only when it misses its target by more than this fraction.
 NOISE_MARGIN = 0.10
@@ -65,12 +66,22 @@ class Ratio:
         return "ok" if met else "near" if tolerated else "FAIL"
 
 
+#: ceilocompat's verify_signature must be 8 times as fast as ceilometer 27's on
+#: the compiled path. Where the accelerator was not built (or
+#: CEILOCOMPAT_PURE_PYTHON=1) those rows measure the reference and are shown
+#: without a target; the reference's own rows hold it to its 2.5.
+SIGNING_TARGET = 8.0 if SIGNING == "compiled" else None
+REFERENCE_SIGNING_TARGET = 2.5
+
 RATIOS = (
     Ratio("Sample.from_wire / msgspec.convert", "from_wire", "msgspec_convert", at_most=1.5),
     Ratio("from_wire, 100 unknown keys / none", "from_wire_plus_100", "from_wire", at_most=1.10),
-    Ratio("ceilometer verify / ours, sample", "ceilometer_verify_sample", "verify_sample", at_least=2.5),
-    Ratio("ceilometer verify / ours, event 10 traits", "ceilometer_verify_event", "verify_event", at_least=2.5),
-    Ratio("ceilometer verify / ours, event 16 traits", "ceilometer_verify_event_16", "verify_event_16", at_least=2.5),
+    Ratio(f"ceilometer verify / ours ({SIGNING}), sample", "ceilometer_verify_sample", "verify_sample", at_least=SIGNING_TARGET),
+    Ratio(f"ceilometer verify / ours ({SIGNING}), event 10 traits", "ceilometer_verify_event", "verify_event", at_least=SIGNING_TARGET),
+    Ratio(f"ceilometer verify / ours ({SIGNING}), event 16 traits", "ceilometer_verify_event_16", "verify_event_16", at_least=SIGNING_TARGET),
+    Ratio("ceilometer verify / reference, sample", "ceilometer_verify_sample", "verify_sample_reference", at_least=REFERENCE_SIGNING_TARGET),
+    Ratio("ceilometer verify / reference, event 10 traits", "ceilometer_verify_event", "verify_event_reference", at_least=REFERENCE_SIGNING_TARGET),
+    Ratio("ceilometer verify / reference, event 16 traits", "ceilometer_verify_event_16", "verify_event_16_reference", at_least=REFERENCE_SIGNING_TARGET),
     Ratio("oslo.versionedobjects / Sample.from_wire", "ovo_from_primitive", "from_wire", at_least=20),
     Ratio("from_wire, 5 unknown keys / none", "from_wire_plus_5", "from_wire"),
     Ratio("from_wire, 20 unknown keys / none", "from_wire_plus_20", "from_wire"),
@@ -212,6 +223,7 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     elapsed = time.perf_counter() - started
     out(f"machine: {machine()}")
     out(f"versions: {versions()}")
+    out(f"signing implementation: {SIGNING}")
     out(f"mode: {mode}, {rounds} interleaved rounds of about {round_seconds * 1000:.0f} ms per case, best round kept")
     out("")
     out(case_table(best))
