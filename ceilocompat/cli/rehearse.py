@@ -1,9 +1,12 @@
 """``ceilocompat rehearse``: walk an upgrade path with live traffic.
 
 Runs on the in-process ``fake://`` transport by default; ``--transport
-rabbit://...`` uses a real broker, ``--start-broker`` starts a private one
-(needs ``rabbitmq-server``), and with it ``--restart-broker`` and
-``--crash-consumer`` inject faults in the middle of the upgrade. ``--real``
+rabbit://...`` (or the ``transport_url`` of ``--config-file``, read as
+every OpenStack service reads its own) uses a real broker,
+``--start-broker`` starts a private one (needs ``rabbitmq-server``;
+``--nodes 3`` a cluster), and with it ``--restart-broker``,
+``--kill-node`` and ``--crash-consumer`` inject faults in the middle of
+the upgrade; ``--quorum-queues`` declares quorum queues. ``--real``
 runs the two releases' own Ceilometer services instead of simulating them
 (:mod:`ceilocompat.grenade.rehearsal`), on RabbitMQ, and says per step
 what ``ceilocompat plan`` predicts beside what was lost. Progress
@@ -26,9 +29,11 @@ from ceilocompat._signing import DEFAULT_SECRET
 from ceilocompat.cli.arguments import positive_int, positive_seconds, release, seconds
 from ceilocompat.cli.exit_codes import ExitCode, error, refuse
 from ceilocompat.cli.tables import format_table
-from ceilocompat.upgrade.faults import crash_a_consumer, restarting
+from ceilocompat.config import ConfigError, configured_transport_url, messaging_config
+from ceilocompat.upgrade.faults import NodeLoss, crash_a_consumer, restarting
 from ceilocompat.upgrade.plan import PATHS
 from ceilocompat.upgrade.rehearsal import (
+    BROKER_ERRORS,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_FROM_RELEASE,
     DEFAULT_TO_RELEASE,
@@ -37,15 +42,28 @@ from ceilocompat.upgrade.rehearsal import (
 )
 
 #: Steps (1-based) in which faults are injected: collectors are running new
-#: code in step 2, and step 3 is the middle of the upgrade.
-CRASH_STEP, RESTART_STEP = 2, 3
+#: code in step 2, and step 3 is the middle of the upgrade; a node killed in
+#: step 3 comes back in step 4.
+CRASH_STEP, RESTART_STEP, KILL_NODE_STEP, NODE_BACK_STEP = 2, 3, 3, 4
 
 
 def command_rehearse(args: argparse.Namespace) -> int:
     """Run ``ceilocompat rehearse`` with parsed arguments."""
-    start_broker = args.start_broker or args.restart_broker
+    start_broker = args.start_broker or args.restart_broker or args.kill_node or args.nodes > 1
     if start_broker and args.transport:
-        return refuse("rehearse", "--start-broker and --restart-broker start their own broker; leave out --transport")
+        return refuse("rehearse", "--start-broker, --nodes, --kill-node and --restart-broker start their own "
+                      "broker; leave out --transport")
+    if args.kill_node and args.nodes < 3:
+        return refuse("rehearse", "--kill-node needs a cluster whose majority survives: add --nodes 3 (or more)")
+    if args.restart_broker and args.nodes > 1:
+        return refuse("rehearse", "--restart-broker restarts a single node; with --nodes use --kill-node")
+    try:
+        conf = messaging_config(args.config_file or (), quorum_queues=True if args.quorum_queues else None)
+    except ConfigError as exc:
+        error("rehearse", str(exc))
+        return ExitCode.USAGE
+    if not (start_broker or args.transport):
+        args.transport = configured_transport_url(conf)
     for real_only in ("polling_script", "crash_agent"):
         if getattr(args, real_only) and not args.real:
             return refuse("rehearse", f"--{real_only.replace('_', '-')} is for the real services of --real; add --real")
@@ -55,6 +73,12 @@ def command_rehearse(args: argparse.Namespace) -> int:
                                               ("--strict-consumer", args.strict_consumer), ("--pin", args.pin)) if given]
         if simulated:
             return refuse("rehearse", f"{', '.join(simulated)} simulate(s) what --real runs for real; leave it out")
+        own_config = [flag for flag, given in (("--config-file", args.config_file),
+                                               ("--quorum-queues", args.quorum_queues),
+                                               ("--nodes", args.nodes > 1), ("--kill-node", args.kill_node)) if given]
+        if own_config:
+            return refuse("rehearse", f"{', '.join(own_config)}: the real services run on one RabbitMQ node with "
+                          "the ceilometer.conf the rehearsal writes for them; leave it out")
         if not (start_broker or (args.transport or "").startswith("rabbit://")):
             return refuse("rehearse", "--real runs real Ceilometer services on RabbitMQ: add --start-broker "
                           "or --transport rabbit://...")
@@ -63,17 +87,21 @@ def command_rehearse(args: argparse.Namespace) -> int:
     broker = None
     try:
         if start_broker:
-            broker = start_private_broker()
+            broker = start_private_broker(args.nodes)
         url = broker.url if broker else (args.transport or "fake://")
         hooks = {}
         if args.crash_consumer:
             hooks[CRASH_STEP] = crash_a_consumer
         if args.restart_broker:
             hooks[RESTART_STEP] = restarting(broker)
+        if args.kill_node:
+            loss = NodeLoss(broker)
+            hooks[KILL_NODE_STEP], hooks[NODE_BACK_STEP] = loss.kill, loss.restart
         common = dict(
             path=args.path, transport_url=url, samples=args.samples, from_release=str(args.from_release),
             to_release=str(args.to_release), secret=args.secret, connect_timeout=args.connect_timeout,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
+            config_files=args.config_file or (), quorum_queues=True if args.quorum_queues else None,
         )
         if args.real:
             from ceilocompat.grenade.rehearsal import RealRehearsal
@@ -87,8 +115,8 @@ def command_rehearse(args: argparse.Namespace) -> int:
             rehearsal = Rehearsal(**common, strict_fields=args.strict_consumer or (), pin_new_producers=args.pin,
                                   hooks=hooks, dwell=args.dwell if args.dwell is not None else 3.0)
         report = rehearsal.run()
-    except (ValueError, RuntimeError, OSError) as exc:
-        error("rehearse", str(exc))
+    except (ValueError, RuntimeError, *BROKER_ERRORS) as exc:
+        error("rehearse", " ".join(str(exc).split()) or type(exc).__name__)
         return ExitCode.USAGE
     finally:
         if broker is not None:
@@ -120,13 +148,21 @@ def format_report(report: RehearsalReport) -> str:
     return table + "\n\n" + notes + report.summary()
 
 
-def start_private_broker() -> Any:
-    """Start a private RabbitMQ on loopback (needs rabbitmq-server), saying so on standard error."""
+def start_private_broker(nodes: int = 1) -> Any:
+    """Start a private RabbitMQ on loopback, one node or a cluster (needs rabbitmq-server), saying so on stderr."""
     from ceilocompat.testing import RabbitMQBroker, find_rabbitmq
+    from ceilocompat.testing.cluster import RabbitMQCluster
 
-    broker = RabbitMQBroker(Path(tempfile.mkdtemp(prefix="ceilocompat-rabbitmq-")), find_rabbitmq())
-    print(f"starting a private RabbitMQ on {broker.url.split('@')[-1]} ...", file=sys.stderr, flush=True)
-    broker.start()
+    base = Path(tempfile.mkdtemp(prefix="ceilocompat-rabbitmq-"))
+    broker = RabbitMQCluster(base, nodes, find_rabbitmq()) if nodes > 1 else RabbitMQBroker(base, find_rabbitmq())
+    where = ",".join(part.split("@")[-1] for part in broker.url.removeprefix("rabbit://").split(","))
+    what = f"a private {nodes}-node RabbitMQ cluster" if nodes > 1 else "a private RabbitMQ"
+    print(f"starting {what} on {where} ...", file=sys.stderr, flush=True)
+    try:
+        broker.start()
+    except BaseException:
+        broker.close()
+        raise
     return broker
 
 
@@ -148,7 +184,25 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--connect-timeout", type=positive_seconds, default=DEFAULT_CONNECT_TIMEOUT, metavar="SECONDS",
         help=f"give up on a broker host not reached within this time (default: {DEFAULT_CONNECT_TIMEOUT:g})",
     )
+    rehearse.add_argument(
+        "--config-file", action="append", metavar="PATH",
+        help="oslo.config file to read, as OpenStack services do (repeatable; later files win): "
+        "[oslo_messaging_rabbit] quorum queues, heartbeats, TLS; its transport_url when --transport is not given",
+    )
+    rehearse.add_argument(
+        "--quorum-queues", action="store_true",
+        help="declare quorum queues ([oslo_messaging_rabbit] rabbit_quorum_queue = true), which survive a node",
+    )
     rehearse.add_argument("--start-broker", action="store_true", help="start a private RabbitMQ and rehearse on it")
+    rehearse.add_argument(
+        "--nodes", type=positive_int, default=1, metavar="N",
+        help="with --start-broker: start a private cluster of N RabbitMQ nodes on loopback (default: 1)",
+    )
+    rehearse.add_argument(
+        "--kill-node", action="store_true",
+        help="kill (SIGKILL) the cluster node leading the consumed queues in step 3, restart it in step 4 "
+        "(needs --nodes 3 or more)",
+    )
     rehearse.add_argument(
         "--restart-broker", action="store_true", help="restart that RabbitMQ mid-upgrade (implies --start-broker)"
     )

@@ -42,6 +42,7 @@ from ceilocompat.grenade.nova import NovaNotifier
 from ceilocompat.grenade.pollster import PollingAgent, ResourceEndpoint, numbered_resources, supports_real_polling
 from ceilocompat.grenade.services import NotificationAgent, PollingSide, ServiceError, ServiceProcess, Topics, write_config
 from ceilocompat.grenade.tap import NOVA_EXCHANGE, BusTap
+from ceilocompat.config import messaging_config
 from ceilocompat.routing import CONTROL_EXCHANGE, notification_transport
 from ceilocompat.upgrade.rehearsal import Generation, Rehearsal, RehearsalReport
 from ceilocompat.upgrade.rehearsal_bus import GROUPS, RehearsalBus
@@ -88,10 +89,12 @@ class _RealBus(RehearsalBus):
                     for priority in _PRIORITIES]
         return [self.pool(g) for g in GROUPS] + [self.tap_pool] + declared
 
-    def transport(self) -> Any:
-        from oslo_config import cfg
+    def config(self) -> Any:
+        """As the agents read theirs: the files given, non-durable queues unless they say otherwise."""
+        return messaging_config(self.config_files, quorum_queues=self.quorum_queues)
 
-        return notification_transport(cfg.ConfigOpts(), self.url)
+    def transport(self) -> Any:
+        return notification_transport(self.config(), self.url)
 
     def consumers(self, queue: str) -> int:
         """How many consumers *queue* has (0 when it does not exist yet), asked over AMQP."""
@@ -171,7 +174,6 @@ class RealRehearsal(Rehearsal):
         kwargs.setdefault("dwell", 8.0)
         kwargs.setdefault("settle_timeout", 30.0)
         super().__init__(**kwargs)
-        self.bus = _RealBus(self.transport_url, self.run_id)
         if not self.bus.is_rabbit:
             raise ValueError("a rehearsal with real releases needs RabbitMQ: a rabbit:// transport URL")
         self.topics = self.bus.topics
@@ -187,6 +189,9 @@ class RealRehearsal(Rehearsal):
         self._offers = 0
         self._producing_extra = False
         self._listeners: list[Any] = []
+
+    def _bus(self) -> _RealBus:
+        return _RealBus(self.transport_url, self.run_id, self.config_files, self.quorum_queues)
 
     def release_of(self, generation: Generation) -> str:
         return self.from_release if generation is Generation.OLD else self.to_release

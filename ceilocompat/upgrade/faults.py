@@ -1,4 +1,4 @@
-"""Faults injected into a rehearsal: a broker restart, a consumer killed mid-batch.
+"""Faults injected into a rehearsal: a broker restart, a cluster node lost, a consumer killed mid-batch.
 
 Each fault is a hook, ``hook(rehearsal)``, that
 :class:`~ceilocompat.upgrade.rehearsal.Rehearsal` runs in the middle of a
@@ -17,13 +17,13 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from ceilocompat._consumers import CompatEndpoint, ConsumerPolicy, compat_listener
-from ceilocompat.upgrade.rehearsal_bus import RehearsalBus
+from ceilocompat.upgrade.rehearsal_bus import GROUPS, RehearsalBus
 
 if TYPE_CHECKING:  # pragma: no cover
     from ceilocompat.testing import RabbitMQBroker
     from ceilocompat.upgrade.rehearsal import Rehearsal
 
-__all__ = ["crash_a_consumer", "restarting"]
+__all__ = ["NodeLoss", "crash_a_consumer", "restarting"]
 
 
 def restarting(broker: RabbitMQBroker) -> Callable[[Rehearsal], None]:
@@ -35,6 +35,56 @@ def restarting(broker: RabbitMQBroker) -> Callable[[Rehearsal], None]:
         rehearsal.note("restarted RabbitMQ in the middle of the step")
 
     return restart
+
+
+class NodeLoss:
+    """Kill the RabbitMQ node that leads the rehearsal's consumed queues, then bring it back.
+
+    :meth:`kill` is the hook of the step in which the node dies: some
+    samples are produced just before, the node's VM is killed (SIGKILL, the
+    way a host dies), and more samples flow while it is down; it notes how
+    long the queues took to get a new leader (quorum queues), or that they
+    went down with the node (classic queues). :meth:`restart` is the hook of
+    a later step: the node starts again with its data and rejoins.
+    *cluster* is a :class:`~ceilocompat.testing.RabbitMQCluster`.
+    """
+
+    def __init__(self, cluster: Any, failover_timeout: float = 30.0) -> None:
+        self.cluster = cluster
+        self.failover_timeout = failover_timeout
+        self.killed: int | None = None
+        #: Seconds from the kill until every consumed queue had a live leader again (None: it never did).
+        self.failover: float | None = None
+
+    def kill(self, rehearsal: Rehearsal) -> None:
+        queues = [rehearsal.bus.pool(group) for group in GROUPS]
+        leaders = [self.cluster.queue_leader(q) for q in queues]
+        known = [i for i in leaders if i is not None]
+        victim = max(set(known), key=known.count) if known else 0
+        name = self.cluster.nodes[victim].nodename
+        rehearsal.produce(10)  # in flight while the node goes down
+        began = time.monotonic()
+        self.cluster.kill_node(victim)
+        self.killed = victim
+        led = ", ".join(q for q, i in zip(queues, leaders) if i == victim) or "none of the consumed queues"
+        rehearsal.note(f"killed RabbitMQ node {name} (SIGKILL), which led {led}")
+        rehearsal.produce(10)  # produced while the node is down
+        while time.monotonic() - began < self.failover_timeout:
+            now = [self.cluster.queue_leader(q) for q in queues]
+            if all(i is not None and i != victim for i in now):
+                self.failover = time.monotonic() - began
+                rehearsal.note(f"every consumed queue had a new leader {self.failover:.1f}s after the kill")
+                return
+            time.sleep(0.2)
+        rehearsal.note(f"no new leader for the queues of node {name} within {self.failover_timeout:g}s "
+                       "(classic queues live on one node: they are down with it)")
+
+    def restart(self, rehearsal: Rehearsal) -> None:
+        if self.killed is None:
+            return
+        node = self.cluster.nodes[self.killed]
+        self.cluster.start_node(self.killed)
+        rehearsal.note(f"restarted RabbitMQ node {node.nodename}; it rejoined the cluster")
 
 
 def crash_a_consumer(rehearsal: Rehearsal, timeout: float = 60.0) -> None:
@@ -51,7 +101,7 @@ def crash_a_consumer(rehearsal: Rehearsal, timeout: float = 60.0) -> None:
     context = multiprocessing.get_context("spawn")
     child = context.Process(
         target=_crashing_collector,
-        args=(rehearsal.transport_url, rehearsal.run_id, rehearsal.secret, str(ids_path), str(marker)),
+        args=(rehearsal.bus, rehearsal.secret, str(ids_path), str(marker)),
         daemon=True,
     )
     child.start()
@@ -73,9 +123,8 @@ def crash_a_consumer(rehearsal: Rehearsal, timeout: float = 60.0) -> None:
     rehearsal.note(f"killed a collector (pid {child.pid}) in the middle of a batch")
 
 
-def _crashing_collector(url: str, run_id: str, secret: str, ids_path: str, marker: str) -> None:
+def _crashing_collector(bus: RehearsalBus, secret: str, ids_path: str, marker: str) -> None:
     """A child process: a collector that records what it handled, then hangs mid-batch."""
-    bus = RehearsalBus(url, run_id)
     transport = bus.transport()
     calls = itertools.count(1)
     record = pathlib.Path(ids_path)

@@ -30,10 +30,11 @@ from typing import Any, Callable, Iterable
 
 import attrs
 
-from ceilocompat._consumers import CompatEndpoint, ConsumerPolicy, DeadLetter, compat_listener
+from ceilocompat._consumers import CompatEndpoint, ConsumerPolicy, DeadLetter, RecentMessageIds, compat_listener
 from ceilocompat._errors import DecodeError
 from ceilocompat._payload import payload_items
 from ceilocompat._publisher import Publisher
+from ceilocompat._sending import PublishFailed
 from ceilocompat._signing import DEFAULT_SECRET
 from ceilocompat.models import Event, Sample, Trait, model_version
 from ceilocompat.releases import known_release
@@ -42,7 +43,7 @@ from ceilocompat.upgrade.rehearsal_bus import GROUPS, RehearsalBus
 from ceilocompat.upgrade.services import COLLECTOR, NOTIFICATION_AGENT, POLLING_AGENT
 
 __all__ = [
-    "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_FROM_RELEASE", "DEFAULT_TO_RELEASE", "Generation", "Ledger", "Rehearsal",
+    "BROKER_ERRORS", "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_FROM_RELEASE", "DEFAULT_TO_RELEASE", "Generation", "Ledger", "Rehearsal",
     "RehearsalReport",
 ]
 
@@ -78,6 +79,8 @@ class Ledger:
         self.extra: set[tuple[str, str]] = set()
         self.delivered: dict[str, collections.Counter] = {g: collections.Counter() for g in GROUPS}
         self.rejected: dict[str, set] = {g: set() for g in GROUPS}
+        #: Items produced that oslo.messaging could not send: lost on the producer side.
+        self.unsent: set[tuple[str, str]] = set()
 
     def record_produced(self, kind: str, ids: Iterable[str], step: int, *, extra: bool = False) -> None:
         with self._lock:
@@ -90,6 +93,10 @@ class Ledger:
         """Items of *kind* produced so far: all of them, or only the extra (or only the asked-for) ones."""
         with self._lock:
             return sum(1 for key in self.produced if key[0] == kind and extra in (None, key in self.extra))
+
+    def record_unsent(self, kind: str, ids: Iterable[str]) -> None:
+        with self._lock:
+            self.unsent.update((kind, i) for i in ids)
 
     def record_delivered(self, group: str, kind: str, ids: Iterable[str]) -> None:
         with self._lock:
@@ -112,6 +119,7 @@ class Ledger:
             return sum(
                 1 for key in self.produced
                 if key[0] in kinds and key not in self.delivered[group] and key not in rejected
+                and key not in self.unsent
             )
 
 
@@ -126,6 +134,8 @@ class GroupOutcome:
     lost: int
     duplicated: int
     rejected: int
+    #: Of the lost, those never on the bus: their publish failed.
+    unsent: int = 0
 
 
 @attrs.frozen
@@ -153,6 +163,14 @@ class RehearsalReport:
     samples_produced: int = 0
     extra_samples: int = 0
     events_produced: int = 0
+    #: What ended the walk early (a broker error), or None when every step ran.
+    error: str | None = None
+    #: The kind of queues on RabbitMQ: quorum, classic durable or classic transient ("" on fake://).
+    queues: str = ""
+    #: Rehearsal queues left on the broker after clean-up, with why.
+    left_behind: tuple[str, ...] = ()
+    #: Redeliveries the consumers recognised by message id and acknowledged without handling twice.
+    deduplicated: int = 0
 
     @property
     def lost(self) -> int:
@@ -167,8 +185,12 @@ class RehearsalReport:
         return sum(s.total("duplicated") for s in self.steps)
 
     @property
+    def unsent(self) -> int:
+        return sum(s.total("unsent") for s in self.steps)
+
+    @property
     def ok(self) -> bool:
-        return self.lost == 0 and self.rejected == 0
+        return self.lost == 0 and self.rejected == 0 and self.error is None
 
     #: Where the notification agents' events came from, said after their count.
     _events_from = ""
@@ -177,11 +199,15 @@ class RehearsalReport:
         """What was produced and the verdict, in two lines."""
         verdict = "nothing lost" if self.ok else "FAILED"
         extra = f" (+{self.extra_samples} during faults)" if self.extra_samples else ""
+        unsent = f" ({self.unsent} of them never sent: publish failed)" if self.unsent else ""
+        queues = f" ({self.queues} queues)" if self.queues else ""
+        aborted = f"\nstopped early: {self.error}" if self.error else ""
+        dropped = f" ({self.deduplicated} redeliveries dropped by message id)" if self.deduplicated else ""
         return (
             f"produced: {self.samples_produced} samples by the polling agents{extra}, "
-            f"{self.events_produced} events by the notification agents{self._events_from}\n"
-            f"{self.path} path {self.from_release} -> {self.to_release} on {self.transport}: "
-            f"{self.lost} lost, {self.rejected} rejected, {self.duplicated} duplicates removed: {verdict}"
+            f"{self.events_produced} events by the notification agents{self._events_from}{aborted}\n"
+            f"{self.path} path {self.from_release} -> {self.to_release} on {self.transport}{queues}: "
+            f"{self.lost} lost{unsent}, {self.rejected} rejected, {self.duplicated} duplicates removed{dropped}: {verdict}"
         )
 
     def as_dict(self) -> dict:
@@ -190,10 +216,15 @@ class RehearsalReport:
             "transport": self.transport,
             "from_release": self.from_release,
             "to_release": self.to_release,
+            "queues": self.queues,
             "lost": self.lost,
+            "unsent": self.unsent,
             "rejected": self.rejected,
             "duplicated": self.duplicated,
+            "deduplicated": self.deduplicated,
             "ok": self.ok,
+            "error": self.error,
+            "left_behind": list(self.left_behind),
             "units": "each count is of items of one kind: samples or events",
             "produced": {"samples": self.samples_produced, "samples_by_faults": self.extra_samples,
                          "events": self.events_produced},
@@ -228,6 +259,8 @@ class _Deployment:
     strict_fields: tuple[str, ...]
     current_step: Callable[[], int]
     note: Callable[[str], None]
+    #: Message ids each consumer group has taken, shared by its members, so redeliveries are dropped.
+    seen: dict[str, RecentMessageIds]
 
 
 class _Member:
@@ -240,7 +273,8 @@ class _Member:
         self.group = GROUP_OF_SERVICE[service]
         version = d.decode_version[generation]
         policy = ConsumerPolicy(
-            on_bad_input="dead-letter", max_tries=3, signatures="verify", secret=d.secret, dead_letter=self._dead
+            on_bad_input="dead-letter", max_tries=3, signatures="verify", secret=d.secret, dead_letter=self._dead,
+            deduplicate=d.seen[self.group],
         )
         bus = d.bus
         if service == NOTIFICATION_AGENT.name:
@@ -260,6 +294,11 @@ class _Member:
     def stop(self) -> None:
         self.listener.stop()
         self.listener.wait()
+
+    @property
+    def duplicates(self) -> int:
+        """Redeliveries this member's endpoints acknowledged without handling them again."""
+        return sum(e.counters.duplicates for e in self.endpoints)
 
     def _check_strict(self, items: list) -> None:
         if self.generation is Generation.OLD:
@@ -313,6 +352,13 @@ class Rehearsal:
     :param connect_timeout: seconds to wait for each broker host of a
         ``rabbit://`` URL before giving up (ConnectionError) instead of
         retrying forever.
+    :param config_files: oslo.config files every transport reads
+        (``[oslo_messaging_rabbit]`` quorum queues, heartbeats, TLS...).
+    :param quorum_queues: declare quorum queues whatever the files say.
+
+    A publish oslo.messaging could not send is counted as lost on the
+    producer side (``unsent``); a broker error that stops the walk ends it
+    with :attr:`RehearsalReport.error` set, and clean-up still runs.
     """
 
     def __init__(
@@ -331,6 +377,8 @@ class Rehearsal:
         settle_timeout: float = 60.0,
         dwell: float = 3.0,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        config_files: Iterable[str] = (),
+        quorum_queues: bool | None = None,
     ) -> None:
         if path not in PATHS:
             raise ValueError(f"unknown path {path!r} (known: {', '.join(PATHS)})")
@@ -356,7 +404,13 @@ class Rehearsal:
         self.dwell = dwell
         self.connect_timeout = connect_timeout
         self.run_id = uuid.uuid4().hex[:8]
-        self.bus = RehearsalBus(transport_url, self.run_id)
+        self.config_files = tuple(str(f) for f in config_files)
+        self.quorum_queues = quorum_queues
+        self.bus = self._bus()
+        self.error: str | None = None
+        self.deduplicated = 0
+        self.left_behind: list[str] = []
+        self._seen = {group: RecentMessageIds() for group in GROUPS}
         self.ledger = Ledger()
         self.current_step = 0
         self.notes: list[str] = []
@@ -367,6 +421,9 @@ class Rehearsal:
         self.polling_agents: dict[Generation, Publisher] = {}
 
     # --- the deployment --------------------------------------------------
+
+    def _bus(self) -> RehearsalBus:
+        return RehearsalBus(self.transport_url, self.run_id, self.config_files, self.quorum_queues)
 
     def pin(self, generation: Generation) -> str | None:
         """The model version *generation*'s producers are pinned to, or None."""
@@ -379,6 +436,7 @@ class Rehearsal:
             transport=self.transport, bus=self.bus, secret=self.secret, ledger=self.ledger,
             decode_version=dict(self.sample_version), pin_version={g: self.pin(g) for g in Generation},
             strict_fields=self.strict_fields, current_step=lambda: self.current_step, note=self.note,
+            seen=self._seen,
         )
 
     def note(self, text: str) -> None:
@@ -400,7 +458,10 @@ class Rehearsal:
         if service == POLLING_AGENT.name:
             self.polling_agents.pop(generation, None)
         for member in self.members.pop((service, generation), []):
-            member.stop()
+            try:
+                member.stop()
+            finally:
+                self.deduplicated += member.duplicates
 
     def flow(self, count: int) -> None:
         """Produce *count* of the samples asked for, then let the deployment run for a while."""
@@ -422,7 +483,11 @@ class Rehearsal:
             share = count // len(agents) + (1 if index < count % len(agents) else 0)
             samples = [self._sample(generation) for _ in range(share)]
             self.ledger.record_produced("sample", [s.message_id for s in samples], self.current_step, extra=extra)
-            publisher.publish(samples)
+            try:
+                publisher.publish(samples)
+            except PublishFailed as exc:
+                self.ledger.record_unsent("sample", [w["message_id"] for w in exc.unsent])
+                self.note(f"polling agent ({generation}) could not publish {len(exc.unsent)} samples: {exc}")
 
     def _sample(self, generation: Generation) -> Sample:
         n = next(self._sequence)
@@ -446,36 +511,44 @@ class Rehearsal:
         self.transport = self.bus.transport()
         try:
             self._prepare()
-            for service in (COLLECTOR.name, NOTIFICATION_AGENT.name, POLLING_AGENT.name):
-                self.start(service, Generation.OLD)
-            steps = self.path.steps
-            shares = iter(_shares(self.samples, [_has_transition(step) for step in steps]))
-            for number, step in enumerate(steps, 1):
-                self.current_step = number
-                self.progress(f"[{number}/{len(steps)}] {step.label}")
-                self.flow(next(shares))
-                self._apply(step, next(shares) if _has_transition(step) else 0)
-                hook = self.hooks.get(number)
-                if hook is not None:
-                    hook(self)
-                self.flow(next(shares))
-                self.progress(f"      {self._progress_line()}")
-            self._settle()
+            self._walk()
+        except BROKER_ERRORS as exc:
+            self.error = _broker_error(exc, self.current_step)
+            self.note(self.error)
         finally:
             self._stop_everything()
             self.transport.cleanup()
-            try:
-                self.bus.remove()
-            except Exception as exc:  # leave the report intact; say what is left behind
-                self.note(f"could not remove the rehearsal's queues ({exc}): {', '.join(self.bus.queues())}")
+            self.left_behind = self.bus.remove()
+            for left in self.left_behind:
+                self.note(f"could not remove from the broker: {left}")
         return self._report()
+
+    def _walk(self) -> None:
+        for service in (COLLECTOR.name, NOTIFICATION_AGENT.name, POLLING_AGENT.name):
+            self.start(service, Generation.OLD)
+        steps = self.path.steps
+        shares = iter(_shares(self.samples, [_has_transition(step) for step in steps]))
+        for number, step in enumerate(steps, 1):
+            self.current_step = number
+            self.progress(f"[{number}/{len(steps)}] {step.label}")
+            self.flow(next(shares))
+            self._apply(step, next(shares) if _has_transition(step) else 0)
+            hook = self.hooks.get(number)
+            if hook is not None:
+                hook(self)
+            self.flow(next(shares))
+            self.progress(f"      {self._progress_line()}")
+        self._settle()
 
     def _prepare(self) -> None:
         """What must run before the first service starts (nothing here; see subclasses)."""
 
     def _stop_everything(self) -> None:
         for key in list(self.members):
-            self.stop(*key)
+            try:
+                self.stop(*key)
+            except BROKER_ERRORS as exc:  # a listener whose broker went away still has to let go
+                self.note(f"stopping {key[0]} ({key[1]}): {_broker_error(exc, self.current_step)}")
 
     def _progress_line(self) -> str:
         extra = self.ledger.count("sample", extra=True)
@@ -521,13 +594,36 @@ class Rehearsal:
                         group=group, kind=kind, produced=len(keys), consumed=consumed, lost=len(keys) - consumed,
                         duplicated=sum(max(0, delivered[k] - 1) for k in keys),
                         rejected=sum(1 for k in keys if k in ledger.rejected[group]),
+                        unsent=sum(1 for k in keys if k in ledger.unsent and delivered[k] == 0),
                     ))
             outcomes.append(StepOutcome(number, step.label, tuple(groups)))
         return RehearsalReport(
-            self.path.name, self.transport_url.split("@")[-1], self.from_release, self.to_release,
+            self.path.name, self.bus.describe(), self.from_release, self.to_release,
             tuple(outcomes), tuple(self.notes), samples_produced=ledger.count("sample", extra=False),
             extra_samples=ledger.count("sample", extra=True), events_produced=ledger.count("event"),
+            error=self.error, queues=self.bus.queue_kind if self.bus.is_rabbit else "",
+            left_behind=tuple(self.left_behind), deduplicated=self.deduplicated,
         )
+
+
+def _broker_errors() -> tuple[type[BaseException], ...]:
+    import amqp
+    import kombu.exceptions
+
+    from ceilocompat._messaging import oslo_messaging
+
+    return (oslo_messaging.MessagingException, PublishFailed, amqp.exceptions.AMQPError,
+            kombu.exceptions.KombuError, OSError)
+
+
+#: What a broker that fails mid-walk raises: oslo.messaging's, kombu's and py-amqp's errors, sockets'.
+BROKER_ERRORS = _broker_errors()
+
+
+def _broker_error(exc: BaseException, step: int) -> str:
+    """One line saying which broker error stopped the walk, and in which step."""
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return f"broker error in step {step}: {type(exc).__name__}: {detail[:300]}"
 
 
 def _has_transition(step: Step) -> bool:

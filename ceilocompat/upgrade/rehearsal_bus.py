@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from ceilocompat.config import messaging_config, queue_kind
 from ceilocompat.routing import EVENT_ROUTE, POLLING_ROUTE, SAMPLE_ROUTE, Route, notification_transport
 
 __all__ = ["GROUPS", "RehearsalBus"]
@@ -39,6 +40,10 @@ class RehearsalBus:
 
     url: str
     run_id: str
+    #: oslo.config files read for every transport (``[oslo_messaging_rabbit]`` and the rest), in order.
+    config_files: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: Declare quorum queues whatever the files say (None: as the files say).
+    quorum_queues: bool | None = None
 
     @property
     def exchange(self) -> str:
@@ -117,25 +122,58 @@ class RehearsalBus:
                 "check the transport URL and that RabbitMQ runs there"
             )
 
-    def transport(self) -> Any:
-        from oslo_config import cfg
+    def config(self) -> Any:
+        """A fresh ``ConfigOpts`` read from :attr:`config_files` (ConfigError in one line if they are bad).
 
-        conf = cfg.ConfigOpts()
-        transport = notification_transport(conf, self.url, exchange=self.exchange)
-        if self.is_rabbit:
-            # queues and messages that outlive a broker restart
-            conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
-        return transport
-
-    def amqp_url(self) -> str:
-        """The first broker of the transport URL as a kombu ``amqp://`` URL, vhost kept.
-
-        >>> RehearsalBus("rabbit://u:p@h1:5672,u:p@h2:5672/ceilo%2Fmeter", "x").amqp_url()
-        'amqp://u:p@h1:5672/ceilo%2Fmeter'
+        On RabbitMQ, queues are durable unless the files say otherwise, so
+        they and their messages outlive a broker restart.
         """
-        address, user, password = self._brokers()[0]
+        conf = messaging_config(self.config_files, quorum_queues=self.quorum_queues)
+        if self.is_rabbit:
+            conf.set_default("amqp_durable_queues", True, group="oslo_messaging_rabbit")
+        return conf
+
+    @property
+    def queue_kind(self) -> str:
+        """``quorum``, ``classic durable`` or ``classic transient``: what the rehearsal's queues are."""
+        kind = queue_kind(self.config())
+        if self.is_rabbit and "rabbit_quorum_queue=true" in self.url.partition("?")[2].lower():
+            kind = "quorum"
+        return kind
+
+    def transport(self) -> Any:
+        return notification_transport(self.config(), self.url, exchange=self.exchange)
+
+    def amqp_url(self, host: int = 0) -> str:
+        """One broker host of the transport URL (the first by default) as a kombu ``amqp://`` URL, vhost kept.
+
+        >>> RehearsalBus("rabbit://u:p@h1:5672,u:p@h2:5672/ceilo%2Fmeter", "x").amqp_url(1)
+        'amqp://u:p@h2:5672/ceilo%2Fmeter'
+        """
+        address, user, password = self._brokers()[host]
         quote = functools.partial(urllib.parse.quote, safe="")
         return f"amqp://{quote(user)}:{quote(password)}@{address}/{quote(self.parsed_url().virtual_host or '')}"
+
+    @property
+    def hosts(self) -> list[str]:
+        """``host:port`` of every broker of the URL, never the credentials.
+
+        >>> RehearsalBus("rabbit://u:p@h1:5672,u:p@h2/", "x").hosts
+        ['h1:5672', 'h2:5672']
+        >>> RehearsalBus("fake://", "x").hosts
+        []
+        """
+        return [address for address, _user, _password in self._brokers()] if self.is_rabbit else []
+
+    def describe(self) -> str:
+        """The transport as a report names it: scheme and every host, no credentials.
+
+        >>> RehearsalBus("rabbit://u:p@h1:5672,u:p@h2:5673/", "x").describe()
+        'rabbit://h1:5672,h2:5673/'
+        """
+        if not self.is_rabbit:
+            return self.url.split("@")[-1]
+        return f"{self.url.split(':', 1)[0]}://{','.join(self.hosts)}/{self.parsed_url().virtual_host or ''}"
 
     def _brokers(self) -> list[tuple[str, str, str]]:
         """``(host:port, user, password)`` of every host of the URL, RabbitMQ's defaults filled in."""
@@ -149,20 +187,56 @@ class RehearsalBus:
     def is_rabbit(self) -> bool:
         return self.url.startswith(("rabbit://", "kombu://", "amqp://"))
 
-    def remove(self) -> None:
-        """Delete this rehearsal's queues and exchange from a broker."""
+    def remove(self, timeout: float = 10.0) -> list[str]:
+        """Delete this rehearsal's queues and exchange from the broker; return what could not be removed.
+
+        Tries each host of the URL in turn until one answers (a cluster with
+        a node down still cleans up), and goes on past each queue that
+        cannot be deleted, saying why, e.g. ``'q (NOT_FOUND - home node
+        down)'``. A queue that does not exist counts as removed.
+        """
         if not self.is_rabbit:
-            return
+            return []
+        import amqp
         import kombu
 
-        with kombu.Connection(self.amqp_url(), connect_timeout=10) as connection:
-            channel = connection.channel()
-            for name in self.queues():
-                channel.queue_delete(name)
-            if self.owns_exchange:
-                channel.exchange_delete(self.exchange)
+        names = self.queues() + ([self.exchange] if self.owns_exchange else [])
+        failures = [f"{', '.join(names)} (no broker host answered)"]
+        for host in range(len(self._brokers())):
+            try:
+                with kombu.Connection(self.amqp_url(host), connect_timeout=timeout) as connection:
+                    connection.ensure_connection(max_retries=1)
+                    return [f for name in names if (f := _delete(connection, name, is_queue=name != self.exchange))]
+            except (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError) as exc:
+                failures.append(f"{self.hosts[host]}: {' '.join(str(exc).split()) or type(exc).__name__}")
+        return [" ".join(failures)]
 
     @property
     def owns_exchange(self) -> bool:
         """Whether the exchange is this rehearsal's own, to delete afterwards."""
         return True
+
+
+def _delete(connection: Any, name: str, *, is_queue: bool) -> str | None:
+    """Delete one queue or exchange on a channel of its own; None when gone, else why not.
+
+    A refused delete closes its channel, so each gets a fresh one and the
+    next is still tried.
+    """
+    import amqp
+
+    try:
+        channel = connection.channel()
+        try:
+            if is_queue:
+                channel.queue_delete(name)
+            else:
+                channel.exchange_delete(name)
+        finally:
+            if channel.is_open:
+                channel.close()
+    except amqp.exceptions.NotFound:
+        return None
+    except (OSError, amqp.exceptions.AMQPError) as exc:
+        return f"{name} ({' '.join(str(exc).split()) or type(exc).__name__})"
+    return None
