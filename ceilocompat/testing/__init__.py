@@ -4,6 +4,8 @@
 under a directory of its own, touching no system broker;
 :class:`RabbitMQCluster` runs N such nodes as one cluster (one private epmd
 and cookie, a multi-host ``.url``), with nodes to stop, kill and start again;
+:class:`NetnsCluster` runs them as hosts in network namespaces of their own,
+to cut one off (a partition) and heal it;
 :mod:`ceilocompat.testing.fixtures` is a pytest plugin with session-scoped
 ``rabbitmq`` and ``rabbitmq_cluster`` fixtures built on them.
 
@@ -13,6 +15,7 @@ True
 """
 
 from ceilocompat.testing.cluster import RabbitMQCluster
+from ceilocompat.testing.netns import NetnsCluster
 from ceilocompat.testing.rabbitmq import (
     QueuesNotDrained,
     QueueStats,
@@ -23,6 +26,7 @@ from ceilocompat.testing.rabbitmq import (
 )
 
 __all__ = [
+    "NetnsCluster",
     "QueueStats",
     "QueuesNotDrained",
     "RabbitMQBroker",

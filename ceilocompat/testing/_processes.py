@@ -4,7 +4,7 @@ A :class:`Host` is where a process runs: loopback in the caller's own
 network namespace, or a network namespace of its own (``ip netns exec``).
 :func:`launch` starts a child in a session of its own through util-linux
 ``setpriv --pdeathsig TERM`` when ``setpriv`` is on ``PATH``: the kernel
-sends SIGTERM to the child when the thread that started it ends, so a
+sends SIGTERM to the child when the process that started it dies, so a
 killed test process leaves nothing behind. No ``preexec_fn`` is used (it is
 unsafe in a process with threads); without ``setpriv`` only ``close()``
 stops what was started.
@@ -20,6 +20,7 @@ Only processes recorded at start (pid and start time, see
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import os
 import random
@@ -94,12 +95,22 @@ def _enter_netns(name: str) -> None:
         os.close(fd)
 
 
+_launcher = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ceilocompat-launcher")
+
+
 def launch(argv: list[str], *, host: Host = LOOPBACK, **popen_kwargs) -> subprocess.Popen:
-    """Start *argv* on *host* in a new session, dying with the calling thread where possible."""
+    """Start *argv* on *host* in a new session, to be sent SIGTERM if this process dies.
+
+    The kernel's parent-death signal fires when the *thread* that forked
+    the child ends, so every child is forked by one launcher thread that
+    lives as long as the process: a node started from a short-lived thread
+    outlives that thread.
+    """
     setpriv = shutil.which("setpriv")
     guard = [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
-    return subprocess.Popen([*guard, *host.prefix, *argv], start_new_session=True,
-                            stdin=subprocess.DEVNULL, **popen_kwargs)
+    popen_kwargs.setdefault("stdin", subprocess.DEVNULL)
+    return _launcher.submit(subprocess.Popen, [*guard, *host.prefix, *argv], start_new_session=True,
+                            **popen_kwargs).result()
 
 
 def free_port() -> int:
