@@ -181,6 +181,9 @@ class _Rendering:
     :param plain_scalars: classes whose ``str()`` is what *render_scalar* gives.
     :param text_slot: ``%`` slot that renders a text item of a list when the
         text is ASCII (``"b%r"``), or None to render every list exactly.
+    :param decode_skipped: what is done to a list that is left out of the
+        signature (a ``message_signature`` list): Ceilometer decodes it all
+        the same, which fails where decoding fails.
     """
 
     def __init__(
@@ -189,8 +192,10 @@ class _Rendering:
         render_scalar: Callable[[Any], str],
         plain_scalars: frozenset,
         text_slot: str | None,
+        decode_skipped: Callable[[Any], Any] | None = None,
     ) -> None:
         self.render_list = render_list
+        self.decode_skipped = decode_skipped
         self.render_scalar = render_scalar
         self.plain_scalars = plain_scalars
         self.list_slots = {str: text_slot, int: "%r", float: "%r", bool: "%r", NoneType: "%r"} if text_slot else {}
@@ -357,6 +362,8 @@ def _render_mapping(mapping: Mapping, prefix: str, rendering: _Rendering, plans:
             elif kind is _SCALAR:
                 values[index] = rendering.render_scalar(value)
             else:
+                if rendering.decode_skipped is not None and isinstance(value, (list, tuple)):
+                    rendering.decode_skipped(value)
                 values[index] = ""
         values = tuple(values)
     return plan.template % values
@@ -540,13 +547,22 @@ def _first(item: tuple) -> Any:
     return item[0]
 
 
-def _render_list_plain(value: Any) -> str:
+def _render_list_plain(value: Any, render: Callable[[list], str] = str) -> str:
     try:
-        return str(_as_ceilometer_list(value))
+        return render(_as_ceilometer_list(value))
     except TypeError:
         raise DecodeError("", value, "a dict inside a list has keys of mixed types") from None
     except UnicodeDecodeError:
         raise DecodeError("", value, "bytes inside a list are not UTF-8") from None
+
+
+def _decode_list_plain(value: Any) -> None:
+    """Decode a list as Ceilometer does before it leaves it out; raise where it fails."""
+    _render_list_plain(value, _nothing)
+
+
+def _nothing(decoded: list) -> str:
+    return ""
 
 
 def _render_scalar_legacy(value: Any) -> str:
@@ -581,7 +597,7 @@ def _render_list_legacy(value: Any) -> str:
 
 
 #: Python 3 Ceilometer (8.0.0 and later): texts in lists render as bytes.
-_CURRENT = _Rendering(_render_list_plain, str, frozenset({str, int, float, bool, NoneType}), "b%r")
+_CURRENT = _Rendering(_render_list_plain, str, frozenset({str, int, float, bool, NoneType}), "b%r", _decode_list_plain)
 #: Python 2 era producers: texts in lists as Python 2 printed them, floats with 12 digits.
 _LEGACY = _Rendering(_render_list_legacy, _render_scalar_legacy, frozenset({str, int, bool, NoneType}), None)
 

@@ -365,7 +365,18 @@ static status put_mapping(renderer *r, PyObject *dict, int depth) {
             }
             continue;
         }
-        if (depth == 0 && item->size == 17 && memcmp(item->name, "message_signature", 17) == 0) continue;
+        if (depth == 0 && item->size == 17 && memcmp(item->name, "message_signature", 17) == 0) {
+            /* left out; a list is decoded all the same, and the reference says
+             * where that fails, so it must be one this module renders */
+            if (!r->legacy && (PyList_CheckExact(value) || PyTuple_CheckExact(value))) {
+                Py_ssize_t kept = r->out->len;
+                s = put_list(r->out, value, 0, 0);
+                r->out->len = kept;
+            } else if (!r->legacy && (PyList_Check(value) || PyTuple_Check(value))) {
+                s = UNSUPPORTED;
+            }
+            continue;
+        }
         if (put(r->out, r->prefix.data, prefix_len) < 0 || put(r->out, item->name, item->size) < 0)
             s = FAILED;
         else

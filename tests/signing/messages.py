@@ -1,6 +1,6 @@
 """Messages to sign: hypothesis strategies and the corpus's signed dicts.
 
-Shared by the signing tests and the fuzzer (``fuzz/signing.py``): nested
+Shared by the signing tests and the fuzzer (``fuzz/fuzz_signing.py``): nested
 dicts and lists, awkward and non-ASCII text, NaN and infinite floats, ints
 past 64 bits, booleans, None, bytes in lists, tuples, enum members as trait
 types, and the names Ceilometer treats specially (``message_signature``).

@@ -179,3 +179,11 @@ def test_pure_python_environment_variable_is_read_at_import(value, expected):
     name, digest = result.stdout.split()
     assert name == (expected or ("compiled" if signing.compiled() is not None else "python"))
     assert digest == signing.PYTHON.compute_signature({"a": 1}, "k")
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [[{1: "x", "y": 2}], ({"a": [b"\xff"]},), ["ok", b"fine", {"k": "v"}], [[[[["deep"]]]]], ("x",)],
+)
+def test_a_signature_list_is_left_out_but_decoded_as_ceilometer_does(ceilometer_utils, compiled, signature):
+    assert_all_agree(ceilometer_utils, compiled, {"a": 1, "message_signature": signature}, "k")
