@@ -187,3 +187,16 @@ def test_pure_python_environment_variable_is_read_at_import(value, expected):
 )
 def test_a_signature_list_is_left_out_but_decoded_as_ceilometer_does(ceilometer_utils, compiled, signature):
     assert_all_agree(ceilometer_utils, compiled, {"a": 1, "message_signature": signature}, "k")
+
+
+def test_where_the_compiled_module_is_missing_the_reference_signs():
+    code = (
+        "import sys; sys.modules['ceilocompat._signing_accel'] = None\n"
+        "import ceilocompat as cc, ceilocompat._signing as s\n"
+        "print(s.IMPLEMENTATION, s.compiled(), cc.verify_signature({'a': 1, 'message_signature': sys.argv[1]}, 'k'))"
+    )
+    digest = signing.PYTHON.compute_signature({"a": 1}, "k")
+    result = subprocess.run(
+        [sys.executable, "-c", code, digest], env=subprocess_env(), capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.split() == ["python", "None", "True"]
