@@ -12,7 +12,6 @@ setup(
             "ceilocompat._signing_accel",
             sources=["ceilocompat/_signing_accel.c"],
             libraries=["crypto"],
-            extra_compile_args=["-O2"],
             optional=True,
         )
     ]
