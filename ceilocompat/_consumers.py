@@ -254,10 +254,11 @@ class ConsumerCounters:
         s = self.snapshot()
         rejected = ", ".join(f"{k}={v}" for k, v in sorted(s["rejected"].items())) or "none"
         generations = ", ".join(f"{k}={v}" for k, v in sorted(s["generations"].items())) or "none"
+        duplicates = f", duplicates dropped {s['duplicates']}" if s["duplicates"] else ""
         return (
             f"{s['messages']} messages, {s['decoded']} decoded, {s['handled']} handled, "
             f"rejected: {rejected}; dead-lettered {s['dead_lettered']}, dropped {s['dropped']}, "
-            f"requeued {s['requeued']}, duplicates {s['duplicates']}; generations: {generations}; "
+            f"requeued {s['requeued']}{duplicates}; generations: {generations}; "
             f"{sum(s['unknown_keys'].values())} unknown keys seen"
         )
 

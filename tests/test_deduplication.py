@@ -24,7 +24,7 @@ def test_a_redelivered_message_is_acknowledged_without_a_second_handler_call():
         assert deliver(endpoint, message_id) == "handled"
     assert calls == ["m1", "m2", "m3"]
     assert endpoint.counters.duplicates == 2
-    assert "duplicates 2" in endpoint.counters.summary()
+    assert "duplicates dropped 2" in endpoint.counters.summary()
 
 
 def test_without_deduplication_every_delivery_is_handed_over():
