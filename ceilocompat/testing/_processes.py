@@ -195,7 +195,7 @@ def stop_tree(proc: subprocess.Popen, timeout: float, signum: int = signal.SIGTE
     then SIGKILL whatever outlives *timeout*.
 
     A *signum* of SIGKILL kills every process of the tree at once, the way a
-    host dies.
+    host dies. Returns once every process of the tree is gone.
     """
     tree = descendants(proc.pid)
     if proc.poll() is None:
@@ -219,3 +219,6 @@ def stop_tree(proc: subprocess.Popen, timeout: float, signum: int = signal.SIGTE
         except ProcessLookupError:
             pass
     proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while any(alive(p, s) for p, s in tree) and time.monotonic() < deadline:
+        time.sleep(0.02)

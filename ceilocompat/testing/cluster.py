@@ -49,6 +49,7 @@ from typing import Sequence
 from ceilocompat.testing._processes import LOOPBACK, Host
 from ceilocompat.testing.rabbitmq import (
     START_TIMEOUT,
+    STOP_TIMEOUT,
     Epmd,
     RabbitMQBroker,
     RabbitMQError,
@@ -147,10 +148,9 @@ class RabbitMQCluster(_BrokerAdmin):
                                     f"running nodes as each node sees them: {seen}")
             time.sleep(0.5)
 
-    def stop_node(self, i: int, timeout: float | None = None) -> None:
+    def stop_node(self, i: int, timeout: float = STOP_TIMEOUT) -> None:
         """Stop node *i* gracefully (its data stays)."""
-        node = self._node(i)
-        node.stop() if timeout is None else node.stop(timeout)
+        self._node(i).stop(timeout)
 
     def kill_node(self, i: int) -> None:
         """SIGKILL every process of node *i* at once, the way a host dies."""

@@ -362,6 +362,10 @@ class RabbitMQBroker(_BrokerAdmin):
             lines.append("cluster_formation.peer_discovery_backend = classic_config")
             lines += [f"cluster_formation.classic_config.nodes.{i} = {p}"
                       for i, p in enumerate(peers, 1)]
+            # Booting peers take a cluster-wide lock before choosing to seed
+            # or join, so the node holding it need not wait long for others.
+            lines += ["cluster_formation.discovery_retry_limit = 2",
+                      "cluster_formation.discovery_retry_interval = 200"]
         (conf / "rabbitmq.conf").write_text("\n".join(lines) + "\n")
         self.server_output = self.base_dir / "log" / "server-output.log"
         self.node_log = self.base_dir / "log" / f"{self.nodename}.log"

@@ -12,6 +12,7 @@ import kombu
 import pytest
 
 from ceilocompat.testing import RabbitMQCluster
+from ceilocompat.testing import _processes
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -89,9 +90,11 @@ def test_a_quorum_queue_keeps_its_messages_when_its_leader_is_killed(rabbitmq_cl
     assert leader is not None
     eventually(lambda: cluster.queues()[name].messages == 200)  # quorum counts lag a little
 
+    tree = [t for pid in cluster.nodes[leader].pids for t in _processes.descendants(pid)]
     cluster.kill_node(leader)
     try:
-        assert not cluster.nodes[leader].running and cluster.nodes[leader].pids == []
+        assert not cluster.nodes[leader].running
+        assert tree and [p for p, s in tree if _processes.alive(p, s)] == []
         deadline = time.monotonic() + WAIT
         while (new_leader := cluster.queue_leader(name)) in (leader, None):
             assert time.monotonic() < deadline, "no new leader was elected"
