@@ -17,10 +17,10 @@ import types
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from signing.messages import SECRETS, messages
 
 import ceilocompat as cc
 from ceilocompat import _signing as signing
+from signing.messages import SECRETS, messages
 
 pytestmark = pytest.mark.interop
 

@@ -13,10 +13,10 @@ import collections
 import types
 
 import pytest
-from signing.implementations import compiled_or_skip, outcome
 
 import ceilocompat as cc
 from ceilocompat import _signing as signing
+from signing.implementations import compiled_or_skip, outcome
 
 
 @pytest.fixture(scope="module")

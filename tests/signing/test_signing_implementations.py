@@ -15,14 +15,14 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CORPUS, corpus_json, subprocess_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from signing.implementations import compiled_or_skip, outcome
-from signing.messages import SECRETS, corpus_messages, messages
 
 import ceilocompat as cc
 from ceilocompat import _signing as signing
+from conftest import CORPUS, corpus_json, subprocess_env
+from signing.implementations import compiled_or_skip, outcome
+from signing.messages import SECRETS, corpus_messages, messages
 
 pytestmark = pytest.mark.interop
 
@@ -197,6 +197,11 @@ def test_where_the_compiled_module_is_missing_the_reference_signs():
     )
     digest = signing.PYTHON.compute_signature({"a": 1}, "k")
     result = subprocess.run(
-        [sys.executable, "-c", code, digest], env=subprocess_env(), capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", code, digest],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert result.stdout.split() == ["python", "None", "True"]
