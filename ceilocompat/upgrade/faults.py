@@ -38,20 +38,24 @@ def restarting(broker: RabbitMQBroker) -> Callable[[Rehearsal], None]:
 
 
 class NodeLoss:
-    """Kill the RabbitMQ node that leads the rehearsal's consumed queues, then bring it back.
+    """Lose the RabbitMQ node that leads the rehearsal's consumed queues, then bring it back.
 
-    :meth:`kill` is the hook of the step in which the node dies: some
+    :meth:`kill` is the hook of the step in which the node is lost: some
     samples are produced just before, the node's VM is killed (SIGKILL, the
-    way a host dies), and more samples flow while it is down; it notes how
-    long the queues took to get a new leader (quorum queues), or that they
-    went down with the node (classic queues). :meth:`restart` is the hook of
-    a later step: the node starts again with its data and rejoins.
-    *cluster* is a :class:`~ceilocompat.testing.RabbitMQCluster`.
+    way a host dies) or, with *partition*, its network is cut off from the
+    other nodes and the clients, and more samples flow meanwhile; it notes
+    how long the queues took to get a new leader (quorum queues), or that
+    they went down with the node (classic queues). :meth:`restart` is the
+    hook of a later step: the node starts again with its data, or its
+    network is healed, and it rejoins. *cluster* is a
+    :class:`~ceilocompat.testing.RabbitMQCluster` (a
+    :class:`~ceilocompat.testing.NetnsCluster` for partitions).
     """
 
-    def __init__(self, cluster: Any, failover_timeout: float = 30.0) -> None:
+    def __init__(self, cluster: Any, failover_timeout: float = 30.0, *, partition: bool = False) -> None:
         self.cluster = cluster
         self.failover_timeout = failover_timeout
+        self.partition = partition
         self.killed: int | None = None
         #: Seconds from the kill until every consumed queue had a live leader again (None: it never did).
         self.failover: float | None = None
@@ -64,10 +68,14 @@ class NodeLoss:
         name = self.cluster.nodes[victim].nodename
         rehearsal.produce(10)  # in flight while the node goes down
         began = time.monotonic()
-        self.cluster.kill_node(victim)
+        if self.partition:
+            self.cluster.partition(victim)
+        else:
+            self.cluster.kill_node(victim)
         self.killed = victim
         led = ", ".join(q for q, i in zip(queues, leaders) if i == victim) or "none of the consumed queues"
-        rehearsal.note(f"killed RabbitMQ node {name} (SIGKILL), which led {led}")
+        how = "cut RabbitMQ node {} off the network" if self.partition else "killed RabbitMQ node {} (SIGKILL)"
+        rehearsal.note(f"{how.format(name)}, which led {led}")
         rehearsal.produce(10)  # produced while the node is down
         while time.monotonic() - began < self.failover_timeout:
             now = [self.cluster.queue_leader(q) for q in queues]
@@ -76,15 +84,20 @@ class NodeLoss:
                 rehearsal.note(f"every consumed queue had a new leader {self.failover:.1f}s after the kill")
                 return
             time.sleep(0.2)
-        rehearsal.note(f"no new leader for the queues of node {name} within {self.failover_timeout:g}s "
-                       "(classic queues live on one node: they are down with it)")
+        why = " (classic queues live on one node: they are down with it)" if rehearsal.bus.queue_kind != "quorum" else ""
+        rehearsal.note(f"no new leader for the queues of node {name} within {self.failover_timeout:g}s{why}")
 
     def restart(self, rehearsal: Rehearsal) -> None:
         if self.killed is None:
             return
         node = self.cluster.nodes[self.killed]
-        self.cluster.start_node(self.killed)
-        rehearsal.note(f"restarted RabbitMQ node {node.nodename}; it rejoined the cluster")
+        if self.partition:
+            self.cluster.heal(self.killed)
+            self.cluster.wait_until_clustered()
+            rehearsal.note(f"healed the network of RabbitMQ node {node.nodename}; it rejoined the cluster")
+        else:
+            self.cluster.start_node(self.killed)
+            rehearsal.note(f"restarted RabbitMQ node {node.nodename}; it rejoined the cluster")
 
 
 def crash_a_consumer(rehearsal: Rehearsal, timeout: float = 60.0) -> None:
