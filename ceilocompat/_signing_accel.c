@@ -553,6 +553,7 @@ static PyObject *verify(PyObject *Py_UNUSED(module), PyObject *const *args, Py_s
         expected = "";
         expected_size = 0;
     } else if (PyUnicode_CheckExact(received)) {
+        if (PyUnicode_READY(received) < 0) return NULL;
         if (!PyUnicode_IS_ASCII(received)) Py_RETURN_FALSE;
         expected = (const char *)PyUnicode_DATA(received);
         expected_size = PyUnicode_GET_LENGTH(received);
