@@ -27,7 +27,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ceilocompat._sending import PublishFailed, send_notification
 from ceilocompat.routing import PayloadShape, Route, check_transport_exchange
@@ -91,7 +92,7 @@ class Publisher:
         self.resent = 0
         self.failed = 0
 
-    def encode(self, items: Iterable[Any]) -> list[dict]:
+    def encode(self, items: Iterable[Any]) -> list[dict[str, Any]]:
         """The wire dicts this publisher would send for *items*."""
         return [item.to_wire(secret=self.secret, version=self.pin_version) for item in items]
 
@@ -99,7 +100,7 @@ class Publisher:
         """Send *items* in batches; return the number of messages sent."""
         return self.publish_wire(self.encode(items))
 
-    def publish_wire(self, wires: Sequence[dict]) -> int:
+    def publish_wire(self, wires: Sequence[dict[str, Any]]) -> int:
         """Send already encoded wire dicts unchanged, in batches; return the number of messages sent.
 
         Stops at the first message that could not be sent and raises
@@ -114,7 +115,7 @@ class Publisher:
                 self._send(payload)
             except PublishFailed as exc:
                 self.failed += 1
-                raise PublishFailed(str(exc), sent=sent, unsent=wires[start:]) from exc.__cause__
+                raise PublishFailed(str(exc), sent=sent, unsent=list(wires[start:])) from exc.__cause__
             sent += 1
             self.sent += 1
         return sent

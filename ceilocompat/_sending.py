@@ -20,6 +20,7 @@ its node went down.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from oslo_utils import timeutils
@@ -36,14 +37,14 @@ class PublishFailed(RuntimeError):
     :attr:`unsent` holds the items (wire dicts) of every message not sent.
     """
 
-    def __init__(self, reason: str, *, sent: int = 0, unsent: list | tuple = ()) -> None:
+    def __init__(self, reason: str, *, sent: int = 0, unsent: Sequence[Any] = ()) -> None:
         super().__init__(reason)
         self.sent = sent
         self.unsent = list(unsent)
 
 
-def send_notification(transport: Any, route: Any, publisher_id: str, payload: Any, *,
-                      retry: int | None = None, ctxt: dict | None = None, message_id: str | None = None) -> str:
+def send_notification(transport: Any, route: Any, publisher_id: str, payload: Any, *, retry: int | None = None,
+                      ctxt: dict[str, Any] | None = None, message_id: str | None = None) -> str:
     """Send *payload* as one notification on *route*; return its message id.
 
     *retry* is oslo.messaging's (None: the transport's
@@ -54,8 +55,9 @@ def send_notification(transport: Any, route: Any, publisher_id: str, payload: An
     naming the route and the cause.
     """
     priority = route.priority
+    sent_id = message_id or str(uuid.uuid4())
     message = {
-        "message_id": message_id or str(uuid.uuid4()),
+        "message_id": sent_id,
         "publisher_id": publisher_id,
         "event_type": route.event_type,
         "priority": priority.upper(),
@@ -70,11 +72,12 @@ def send_notification(transport: Any, route: Any, publisher_id: str, payload: An
     except Exception as exc:  # any driver failure means this message is not on the bus
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise PublishFailed(f"could not publish on {route.routing_key}: {type(exc).__name__}: {detail[:300]}") from exc
-    return message["message_id"]
+    return sent_id
 
 
 def _configured_retry(transport: Any) -> int | None:
     try:
-        return transport.conf.oslo_messaging_notifications.retry
+        retry: int | None = transport.conf.oslo_messaging_notifications.retry
     except (AttributeError, LookupError):  # not an oslo.messaging transport, or options not registered
         return None
+    return retry

@@ -23,8 +23,10 @@ agent has not read yet when the agent is down long enough.
 >>> policy = default_queue_policy([SAMPLE_ROUTE, EVENT_ROUTE], max_length=10_000)
 >>> policy.pattern, policy.definition
 ('^(?:metering\\\\.sample|event\\\\.sample)$', {'max-length': 10000, 'overflow': 'drop-head'})
->>> print(policy.command())
-rabbitmqctl set_policy --apply-to queues --priority 0 -p / ceilocompat-default-queues '^(?:metering\\.sample|event\\.sample)$' '{"max-length": 10000, "overflow": "drop-head"}'
+>>> print(*policy.command().split(" '"), sep="\\n  '")
+rabbitmqctl set_policy --apply-to queues --priority 0 -p / ceilocompat-default-queues
+  '^(?:metering\\.sample|event\\.sample)$'
+  '{"max-length": 10000, "overflow": "drop-head"}'
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from typing import Iterable
+from collections.abc import Iterable
 
 import attrs
 

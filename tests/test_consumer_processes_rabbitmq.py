@@ -12,9 +12,9 @@ import uuid
 
 import pytest
 
+from bus import wait_until
 from ceilocompat import SAMPLE_ROUTE, Publisher, Sample, notification_transport
 from ceilocompat.config import messaging_config
-from bus import wait_until
 from conftest import subprocess_env
 
 pytestmark = pytest.mark.rabbitmq

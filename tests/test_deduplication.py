@@ -86,5 +86,5 @@ def test_batch_endpoints_drop_redeliveries_too():
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "100", True])
 def test_a_bad_size_is_refused(bad):
-    with pytest.raises(ValueError, match="deduplicate|de-duplication"):
+    with pytest.raises(ValueError, match=r"deduplicate|de-duplication"):
         ConsumerPolicy(deduplicate=bad)

@@ -13,9 +13,7 @@ import oslo_messaging
 import pytest
 from oslo_config import cfg
 
-from conftest import REPO, subprocess_env
-from ceilocompat import routing
-from ceilocompat import partitioning
+from ceilocompat import partitioning, routing
 from ceilocompat.routing import (
     EVENT_ROUTE,
     POLLING_ROUTE,
@@ -24,6 +22,7 @@ from ceilocompat.routing import (
     Route,
     RouteRegistry,
 )
+from conftest import REPO, subprocess_env
 
 WAIT = 10  # seconds to wait for a fake:// delivery
 

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from bus import Recorder, amqp_connection, broker_transport
 from ceilocompat import routing
 from ceilocompat.routing import SAMPLE_ROUTE, RouteRegistry
-from bus import Recorder, amqp_connection, broker_transport
 
 needs_broker = pytest.mark.rabbitmq
 

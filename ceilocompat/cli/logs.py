@@ -33,7 +33,7 @@ class OneLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         try:
             text = record.getMessage()
-        except Exception:  # a bad format string or argument must not hide the record itself
+        except Exception:  # noqa: BLE001 - a bad format string, or an argument whose str() raises anything, must not hide the record
             text = str(record.msg)
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]

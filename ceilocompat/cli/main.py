@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import NoReturn, Sequence
+from collections.abc import Sequence
+from typing import NoReturn
 
 import ceilocompat
 from ceilocompat.cli import check, decode, environments, golden, matrix, plan, rehearse

@@ -22,6 +22,7 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ from ceilocompat.upgrade.rehearsal import (
     Rehearsal,
     RehearsalReport,
 )
+
+#: What ends the command with a one-line error instead of a report: bad values, services or brokers.
+_FAILURES: tuple[type[Exception], ...] = (ValueError, RuntimeError, *BROKER_ERRORS)
 
 #: Steps (1-based) in which faults are injected: collectors are running new
 #: code in step 2, and step 3 is the middle of the upgrade; a node killed in
@@ -70,7 +74,8 @@ def command_rehearse(args: argparse.Namespace) -> int:
     if args.real:
         simulated = [flag for flag, given in (("--restart-broker", args.restart_broker),
                                               ("--crash-consumer", args.crash_consumer),
-                                              ("--strict-consumer", args.strict_consumer), ("--pin", args.pin)) if given]
+                                              ("--strict-consumer", args.strict_consumer),
+                                              ("--pin", args.pin)) if given]
         if simulated:
             return refuse("rehearse", f"{', '.join(simulated)} simulate(s) what --real runs for real; leave it out")
         own_config = [flag for flag, given in (("--config-file", args.config_file),
@@ -89,10 +94,10 @@ def command_rehearse(args: argparse.Namespace) -> int:
         if start_broker:
             broker = start_private_broker(args.nodes)
         url = broker.url if broker else (args.transport or "fake://")
-        hooks = {}
+        hooks: dict[int, Callable[[Rehearsal], None]] = {}
         if args.crash_consumer:
             hooks[CRASH_STEP] = crash_a_consumer
-        if args.restart_broker:
+        if args.restart_broker and broker is not None:
             hooks[RESTART_STEP] = restarting(broker)
         if args.kill_node:
             loss = NodeLoss(broker)
@@ -104,9 +109,7 @@ def command_rehearse(args: argparse.Namespace) -> int:
             config_files=args.config_file or (), quorum_queues=True if args.quorum_queues else None,
         )
         if args.real:
-            from ceilocompat.grenade.rehearsal import RealRehearsal
-
-            from ceilocompat.grenade.rehearsal import crash_an_agent
+            from ceilocompat.grenade.rehearsal import RealRehearsal, crash_an_agent
 
             rehearsal: Rehearsal = RealRehearsal(**common, dwell=args.dwell if args.dwell is not None else 8.0,
                                                  polling_agents=not args.polling_script,
@@ -115,7 +118,7 @@ def command_rehearse(args: argparse.Namespace) -> int:
             rehearsal = Rehearsal(**common, strict_fields=args.strict_consumer or (), pin_new_producers=args.pin,
                                   hooks=hooks, dwell=args.dwell if args.dwell is not None else 3.0)
         report = rehearsal.run()
-    except (ValueError, RuntimeError, *BROKER_ERRORS) as exc:
+    except _FAILURES as exc:
         error("rehearse", " ".join(str(exc).split()) or type(exc).__name__)
         return ExitCode.USAGE
     finally:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from oslo_config import cfg
 
@@ -33,7 +33,7 @@ def register_messaging_opts(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:
 
 
 def messaging_config(
-    config_files: Iterable[str | os.PathLike] = (),
+    config_files: Iterable[str | os.PathLike[str]] = (),
     *,
     quorum_queues: bool | None = None,
     conf: cfg.ConfigOpts | None = None,
@@ -51,7 +51,8 @@ def messaging_config(
     try:
         conf(args=[], default_config_files=files, validate_default_values=True, use_env=False)
     except cfg.ConfigFileParseError as exc:
-        raise ConfigError(f"config file {exc.config_file}: cannot be parsed: {_one_line(exc.msg)}") from None
+        reason = _one_line(exc.msg or str(exc))
+        raise ConfigError(f"config file {exc.config_file}: cannot be parsed: {reason}") from None
     except cfg.Error as exc:
         raise ConfigError(f"config files {', '.join(files)}: {_one_line(str(exc))}") from None
     if quorum_queues is not None:
@@ -71,11 +72,14 @@ def configured_transport_url(conf: cfg.ConfigOpts) -> str | None:
     True
     """
     register_messaging_opts(conf)
-    if conf.oslo_messaging_notifications.transport_url:
-        return conf.oslo_messaging_notifications.transport_url
-    if conf.get_location("transport_url").location is cfg.Locations.opt_default:
+    url: str | None = conf.oslo_messaging_notifications.transport_url
+    if url:
+        return url
+    location = conf.get_location("transport_url")
+    if location is None or location.location is cfg.Locations.opt_default:
         return None
-    return conf.transport_url
+    url = conf.transport_url
+    return url
 
 
 def queue_kind(conf: cfg.ConfigOpts) -> str:
@@ -91,7 +95,7 @@ def queue_kind(conf: cfg.ConfigOpts) -> str:
     return "classic durable" if rabbit.amqp_durable_queues else "classic transient"
 
 
-def _checked_file(path: str | os.PathLike) -> str:
+def _checked_file(path: str | os.PathLike[str]) -> str:
     name = os.fspath(path)
     if not isinstance(name, str):
         raise ConfigError(f"config file {name!r}: not a file name")
@@ -113,7 +117,8 @@ def _check_values(conf: cfg.ConfigOpts) -> None:
             try:
                 getattr(section, opt.dest)
             except (cfg.ConfigFileValueError, ValueError) as exc:
-                raise ConfigError(f"{_origin(str(exc))}[{group or 'DEFAULT'}] {opt.dest}: {_value_reason(exc)}") from None
+                where = f"[{group or 'DEFAULT'}] {opt.dest}"
+                raise ConfigError(f"{_origin(str(exc))}{where}: {_value_reason(exc)}") from None
 
 
 def _origin(text: str) -> str:

@@ -36,13 +36,20 @@ from typing import Any
 import attrs
 
 from ceilocompat._consumers import CompatEndpoint, compat_listener
+from ceilocompat.config import messaging_config
 from ceilocompat.grenade.environments import Environment, build_environment
 from ceilocompat.grenade.matrix import predicted_loss
 from ceilocompat.grenade.nova import NovaNotifier
 from ceilocompat.grenade.pollster import PollingAgent, ResourceEndpoint, numbered_resources, supports_real_polling
-from ceilocompat.grenade.services import NotificationAgent, PollingSide, ServiceError, ServiceProcess, Topics, write_config
+from ceilocompat.grenade.services import (
+    NotificationAgent,
+    PollingSide,
+    ServiceError,
+    ServiceProcess,
+    Topics,
+    write_config,
+)
 from ceilocompat.grenade.tap import NOVA_EXCHANGE, BusTap
-from ceilocompat.config import messaging_config
 from ceilocompat.routing import CONTROL_EXCHANGE, notification_transport
 from ceilocompat.upgrade.rehearsal import Generation, Rehearsal, RehearsalReport
 from ceilocompat.upgrade.rehearsal_bus import GROUPS, RehearsalBus
@@ -166,6 +173,8 @@ class RealRehearsal(Rehearsal):
         publish path, driven batch by batch.
     """
 
+    bus: _RealBus
+
     def __init__(self, *, environments: Mapping[Generation, Environment] | None = None,
                  workdir: pathlib.Path | None = None, polling_agents: bool = True, **kwargs: Any) -> None:
         for simulated in ("strict_fields", "pin_new_producers"):
@@ -181,7 +190,7 @@ class RealRehearsal(Rehearsal):
         self.workdir = workdir or pathlib.Path(tempfile.mkdtemp(prefix="ceilocompat-rehearsal-"))
         self.agents: dict[Generation, list[NotificationAgent]] = collections.defaultdict(list)
         self.pollers: dict[Generation, PollingSide | PollingAgent] = {}
-        self.polling_agents = polling_agents
+        self.real_polling = polling_agents
         self.services: list[ServiceProcess] = []
         self._ran: dict[int, dict[str, set[Generation]]] = collections.defaultdict(
             lambda: {"polling": set(), "agents": set()})
@@ -251,7 +260,7 @@ class RealRehearsal(Rehearsal):
         if service == POLLING_AGENT.name and env is not None:
             directory = self.workdir / f"polling-{generation}-{env.release}"
             side: PollingSide | PollingAgent
-            if self.polling_agents and supports_real_polling(env.release):
+            if self.real_polling and supports_real_polling(env.release):
                 endpoint = ResourceEndpoint()
                 endpoint.start()
                 side = PollingAgent(env, directory, self.config, endpoint)
@@ -356,7 +365,7 @@ class RealRehearsal(Rehearsal):
 
     # --- the report ------------------------------------------------------------
 
-    def run(self) -> RealRehearsalReport:  # type: ignore[override]
+    def run(self) -> RealRehearsalReport:
         """Walk the plan with the real services; see :meth:`Rehearsal.run`.
 
         Raises RuntimeError (a :class:`~ceilocompat.grenade.services.ServiceError`

@@ -14,7 +14,8 @@ import multiprocessing
 import pathlib
 import tempfile
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ceilocompat._consumers import CompatEndpoint, ConsumerPolicy, compat_listener
 from ceilocompat.upgrade.rehearsal_bus import GROUPS, RehearsalBus
@@ -73,7 +74,7 @@ class NodeLoss:
         else:
             self.cluster.kill_node(victim)
         self.killed = victim
-        led = ", ".join(q for q, i in zip(queues, leaders) if i == victim) or "none of the consumed queues"
+        led = ", ".join(q for q, i in zip(queues, leaders, strict=True) if i == victim) or "none of the consumed queues"
         how = "cut RabbitMQ node {} off the network" if self.partition else "killed RabbitMQ node {} (SIGKILL)"
         rehearsal.note(f"{how.format(name)}, which led {led}")
         rehearsal.produce(10)  # produced while the node is down
@@ -84,7 +85,8 @@ class NodeLoss:
                 rehearsal.note(f"every consumed queue had a new leader {self.failover:.1f}s after the kill")
                 return
             time.sleep(0.2)
-        why = " (classic queues live on one node: they are down with it)" if rehearsal.bus.queue_kind != "quorum" else ""
+        classic = rehearsal.bus.queue_kind != "quorum"
+        why = " (classic queues live on one node: they are down with it)" if classic else ""
         rehearsal.note(f"no new leader for the queues of node {name} within {self.failover_timeout:g}s{why}")
 
     def restart(self, rehearsal: Rehearsal) -> None:

@@ -26,7 +26,8 @@ import itertools
 import threading
 import time
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 
@@ -43,8 +44,8 @@ from ceilocompat.upgrade.rehearsal_bus import GROUPS, RehearsalBus
 from ceilocompat.upgrade.services import COLLECTOR, NOTIFICATION_AGENT, POLLING_AGENT
 
 __all__ = [
-    "BROKER_ERRORS", "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_FROM_RELEASE", "DEFAULT_TO_RELEASE", "Generation", "Ledger", "Rehearsal",
-    "RehearsalReport",
+    "BROKER_ERRORS", "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_FROM_RELEASE", "DEFAULT_TO_RELEASE", "Generation", "Ledger",
+    "Rehearsal", "RehearsalReport",
 ]
 
 GROUP_OF_SERVICE = {NOTIFICATION_AGENT.name: "notification-agent", COLLECTOR.name: "collector"}
@@ -207,7 +208,8 @@ class RehearsalReport:
             f"produced: {self.samples_produced} samples by the polling agents{extra}, "
             f"{self.events_produced} events by the notification agents{self._events_from}{aborted}\n"
             f"{self.path} path {self.from_release} -> {self.to_release} on {self.transport}{queues}: "
-            f"{self.lost} lost{unsent}, {self.rejected} rejected, {self.duplicated} duplicates removed{dropped}: {verdict}"
+            f"{self.lost} lost{unsent}, {self.rejected} rejected, "
+            f"{self.duplicated} duplicates removed{dropped}: {verdict}"
         )
 
     def as_dict(self) -> dict:
@@ -314,7 +316,7 @@ class _Member:
         self.samples_out.publish_wire([s.to_wire(version=d.pin_version[self.generation]) for s in items])
         event = Event(
             message_id=f"ev-{delivery.message_id}", event_type="telemetry.polling.batch",
-            generated="2026-11-20T00:00:00", traits=[Trait("samples", 2, len(items))],
+            generated="2026-11-20T00:00:00", traits=(Trait("samples", 2, len(items)),),
         )
         d.ledger.record_produced("event", [event.message_id], d.current_step())
         self.events_out.publish([event])
@@ -372,7 +374,7 @@ class Rehearsal:
         secret: str = DEFAULT_SECRET,
         strict_fields: Iterable[str] = (),
         pin_new_producers: bool = False,
-        hooks: dict[int, Callable[["Rehearsal"], None]] | None = None,
+        hooks: dict[int, Callable[[Rehearsal], None]] | None = None,
         progress: Callable[[str], None] | None = None,
         settle_timeout: float = 60.0,
         dwell: float = 3.0,
@@ -482,7 +484,7 @@ class Rehearsal:
         for index, (generation, publisher) in enumerate(agents):
             share = count // len(agents) + (1 if index < count % len(agents) else 0)
             samples = [self._sample(generation) for _ in range(share)]
-            self.ledger.record_produced("sample", [s.message_id for s in samples], self.current_step, extra=extra)
+            self.ledger.record_produced("sample", [str(s.message_id) for s in samples], self.current_step, extra=extra)
             try:
                 publisher.publish(samples)
             except PublishFailed as exc:
@@ -606,7 +608,7 @@ class Rehearsal:
         )
 
 
-def _broker_errors() -> tuple[type[BaseException], ...]:
+def _broker_errors() -> tuple[type[Exception], ...]:
     import amqp
     import kombu.exceptions
 

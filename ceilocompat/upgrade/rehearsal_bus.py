@@ -41,7 +41,7 @@ class RehearsalBus:
     url: str
     run_id: str
     #: oslo.config files read for every transport (``[oslo_messaging_rabbit]`` and the rest), in order.
-    config_files: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    config_files: tuple[str, ...] = attrs.field(default=(), converter=lambda files: tuple(str(f) for f in files))
     #: Declare quorum queues whatever the files say (None: as the files say).
     quorum_queues: bool | None = None
 
@@ -206,7 +206,8 @@ class RehearsalBus:
             try:
                 with kombu.Connection(self.amqp_url(host), connect_timeout=timeout) as connection:
                     connection.ensure_connection(max_retries=1)
-                    return [f for name in names if (f := _delete(connection, name, is_queue=name != self.exchange))]
+                    left = [_delete(connection, name, is_queue=name != self.exchange) for name in names]
+                    return [failure for failure in left if failure is not None]
             except (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError) as exc:
                 failures.append(f"{self.hosts[host]}: {' '.join(str(exc).split()) or type(exc).__name__}")
         return [" ".join(failures)]

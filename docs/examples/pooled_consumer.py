@@ -30,8 +30,12 @@ def main() -> None:
 
     conf = messaging_config(args.config_file)  # [oslo_messaging_rabbit] quorum queues, TLS, heartbeats...
     transport = notification_transport(conf, args.transport)
-    out = open(args.out, "a", buffering=1)
+    with open(args.out, "a", buffering=1) as out:
+        consume(transport, args, out)
 
+
+def consume(transport, args, out) -> None:
+    """Listen in the pool until SIGTERM or Ctrl-C, appending what was handled to *out*."""
     def store(samples, delivery):
         out.write("".join(f"{sample.message_id}\n" for sample in samples))
 
@@ -48,7 +52,6 @@ def main() -> None:
     listener.stop()
     listener.wait()
     transport.cleanup()
-    out.close()
     print(endpoint.counters.summary(), flush=True)
 
 

@@ -50,7 +50,7 @@ def test_quorum_queues_lose_nothing_when_their_leader_dies(cluster, path):
 
 
 def test_classic_queues_lose_what_was_on_the_dead_node_and_say_so(cluster):
-    rehearsal, loss, report = rehearse(cluster, "partial", quorum=False, failover_timeout=5.0, settle_timeout=15.0)
+    _rehearsal, _loss, report = rehearse(cluster, "partial", quorum=False, failover_timeout=5.0, settle_timeout=15.0)
     assert report.queues == "classic durable"
     assert not report.ok
     # What the dead node held is lost: in its queues, or never sent when a publish needed them.

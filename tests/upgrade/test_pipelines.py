@@ -15,8 +15,8 @@ from ceilocompat.upgrade.pipelines import (
     FingerprintError,
     canonical_json,
     canonicalize,
-    pipeline_fingerprint,
     fingerprint_file,
+    pipeline_fingerprint,
 )
 
 PIPELINE = """\
@@ -148,7 +148,8 @@ sinks:
       - {name: rate_of_change}
     publishers: [notifier://]
 """
-    swapped = chain.replace("unit_conversion", "X").replace("rate_of_change", "unit_conversion").replace("X", "rate_of_change")
+    swapped = (chain.replace("unit_conversion", "X").replace("rate_of_change", "unit_conversion")
+               .replace("X", "rate_of_change"))
     assert pipeline_fingerprint(swapped) != pipeline_fingerprint(chain)
 
 
@@ -188,7 +189,7 @@ def test_every_permutation_of_sources_sinks_and_meters_is_equal():
                "{name: c, meters: ['*'], sinks: [x, y]}"]
     sinks = ["{name: x, publishers: [notifier://]}", "{name: y, publishers: [gnocchi://, notifier://]}"]
     expected = pipeline_fingerprint(f"sources: [{', '.join(sources)}]\nsinks: [{', '.join(sinks)}]")
-    rng = random.Random(5)
+    rng = random.Random(5)  # noqa: S311 - shuffles test data, nothing secret
     for order in itertools.permutations(sources):
         shuffled_sinks = rng.sample(sinks, len(sinks))
         text = f"sinks: [{', '.join(shuffled_sinks)}]\nsources: [{', '.join(order)}]"
@@ -218,7 +219,7 @@ def test_files(tmp_path):
     (tmp_path / "bad.yaml").write_text("sinks: [")
     with pytest.raises(FingerprintError, match=r"bad\.yaml: not valid YAML"):
         fingerprint_file(tmp_path / "bad.yaml")
-    with pytest.raises(FingerprintError, match="cannot read .*missing.yaml"):
+    with pytest.raises(FingerprintError, match=r"cannot read .*missing\.yaml"):
         fingerprint_file(tmp_path / "missing.yaml")
     with pytest.raises(FingerprintError, match="cannot read"):
         fingerprint_file(tmp_path)  # a directory
@@ -260,7 +261,8 @@ def test_cli_prints_one_fingerprint_per_file(tmp_path):
 def test_cli_unreadable_files_exit_2_and_the_others_are_still_printed(tmp_path):
     (tmp_path / "a.yaml").write_text(PIPELINE)
     (tmp_path / "bad.yaml").write_text("sinks: [")
-    result = run_plan("--fingerprint", str(tmp_path / "bad.yaml"), str(tmp_path / "a.yaml"), str(tmp_path / "none.yaml"))
+    result = run_plan("--fingerprint", str(tmp_path / "bad.yaml"), str(tmp_path / "a.yaml"),
+                      str(tmp_path / "none.yaml"))
     assert result.returncode == 2
     assert result.stdout.splitlines()[0] == f"{PIPELINE_FINGERPRINT}  {tmp_path / 'a.yaml'}"
     assert "bad.yaml: not valid YAML" in result.stderr and "cannot read" in result.stderr

@@ -32,7 +32,8 @@ def test_the_spec_services_in_its_advised_order():
 def test_full_path_replaces_and_partial_path_adds_alongside():
     assert [s.action for s in PATHS["full"].steps] == [Action.MIGRATE] + [Action.REPLACE] * 4
     # The api is behind WSGI: only ever one version, even in the partial path.
-    assert [s.action for s in PATHS["partial"].steps] == [Action.MIGRATE] + [Action.ADD_ALONGSIDE] * 3 + [Action.REPLACE]
+    expected = [Action.MIGRATE, *[Action.ADD_ALONGSIDE] * 3, Action.REPLACE]
+    assert [s.action for s in PATHS["partial"].steps] == expected
 
 
 def test_every_step_says_what_to_verify_after_it():
@@ -56,7 +57,8 @@ def test_partial_path_conditions_name_the_rules_that_check_them():
     partial = PATHS["partial"]
     assert "database-first" in {c.rule.id for c in partial.step_for("database").conditions}
     notification = {c.rule.id for c in partial.step_for("notification-agent").conditions}
-    assert {"notification-pipeline-mismatch", "partition-queues", "unpinned-producer", "strict-consumer"} <= notification
+    expected = {"notification-pipeline-mismatch", "partition-queues", "unpinned-producer", "strict-consumer"}
+    assert expected <= notification
     polling = {c.rule.id for c in partial.step_for("polling-agent").conditions}
     assert {"polling-group-shared", "polling-pollsters-overlap"} <= polling
     assert [c.rule.id for c in partial.step_for("api").conditions] == ["api-single-version"]

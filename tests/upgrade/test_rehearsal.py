@@ -22,7 +22,8 @@ def test_both_paths_lose_nothing_on_fake_transport(path):
     events = [g for s in report.steps for g in s.groups if g.kind == "event"]
     assert {g.group for g in events} == {"collector"}, "collectors also get the agents' events"
     assert sum(g.consumed for g in events) == report.events_produced > 0
-    assert [s.label.split(":")[0] for s in report.steps] == ["database", "collector", "notification-agent", "polling-agent", "api"]
+    services = [s.label.split(":")[0] for s in report.steps]
+    assert services == ["database", "collector", "notification-agent", "polling-agent", "api"]
     data = report.as_dict()
     assert data["lost"] == 0 and data["ok"] is True and len(data["steps"]) == 5
     assert data["produced"] == {"samples": 200, "samples_by_faults": 0, "events": report.events_produced}
@@ -87,7 +88,8 @@ def rehearse(*args: str):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "ceilocompat", "rehearse", *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "ceilocompat", "rehearse", *args], capture_output=True, text=True,
+                          timeout=600)
 
 
 def test_rehearse_command_json_and_exit_codes():
