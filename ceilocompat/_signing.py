@@ -167,7 +167,7 @@ def compiled() -> Implementation | None:
     so that tests can compare both in one run.
     """
     try:
-        from ceilocompat import _signing_accel
+        import ceilocompat._signing_accel as _signing_accel
     except ImportError:
         return None
     return Implementation("compiled", _signing_accel)

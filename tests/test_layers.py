@@ -13,7 +13,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "ceilocompat"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundations", ("ceilocompat._errors", "ceilocompat.releases", "ceilocompat._timestamps",
                      "ceilocompat._messaging", "ceilocompat.config")),
-    ("integrity", ("ceilocompat._signing",)),
+    ("integrity", ("ceilocompat._signing", "ceilocompat._signing_accel")),
     ("bytes", ("ceilocompat._envelope",)),
     ("models", ("ceilocompat.models",)),
     ("payloads", ("ceilocompat._payload", "ceilocompat._documents")),
