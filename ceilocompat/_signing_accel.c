@@ -3,7 +3,11 @@
  * Renders a message exactly as ceilometer.publisher.utils does (sorted
  * names, nested dicts as "parent:child", lists through str() of a copy whose
  * texts became bytes) into one UTF-8 buffer and signs it with HMAC-SHA256
- * over OpenSSL's SHA-256.
+ * (RFC 2104) over OpenSSL's SHA-256: the keyed inner and outer states are
+ * made once per secret and copied by value for each message. OpenSSL's own
+ * HMAC interfaces, reusing a key (HMAC_Init_ex, EVP_MAC_init with no key),
+ * set the digests up again through its provider layer for every message,
+ * which costs about as much again as hashing a 600-byte sample.
  *
  * It renders only values whose str() and repr() are CPython's own C code:
  * exact dict, list, tuple, str, int, float, bool and None, dicts keyed by
