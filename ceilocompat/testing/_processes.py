@@ -21,6 +21,7 @@ Only processes recorded at start (pid and start time, see
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import os
 import random
@@ -30,10 +31,20 @@ import socket
 import subprocess
 import threading
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
-__all__ = ["Host", "LOOPBACK", "descendants", "free_port", "free_port_block", "launch",
-           "alive", "signal_alive", "stop_tree"]
+__all__ = [
+    "LOOPBACK",
+    "Host",
+    "alive",
+    "descendants",
+    "free_port",
+    "free_port_block",
+    "launch",
+    "signal_alive",
+    "stop_tree",
+]
 
 T = TypeVar("T")
 
@@ -59,18 +70,19 @@ class Host:
         changes only the calling thread), and returns or raises what
         ``fn`` did.
         """
-        if self.netns is None:
+        netns = self.netns
+        if netns is None:
             return fn()
         outcome: list = []
 
         def run() -> None:
             try:
-                _enter_netns(self.netns)
+                _enter_netns(netns)
                 outcome.append((True, fn()))
-            except BaseException as exc:  # handed to the caller
+            except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread, whatever it is
                 outcome.append((False, exc))
 
-        thread = threading.Thread(target=run, name=f"netns-{self.netns}", daemon=True)
+        thread = threading.Thread(target=run, name=f"netns-{netns}", daemon=True)
         thread.start()
         thread.join()
         ok, value = outcome[0]
@@ -109,8 +121,8 @@ def launch(argv: list[str], *, host: Host = LOOPBACK, **popen_kwargs) -> subproc
     setpriv = shutil.which("setpriv")
     guard = [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
     popen_kwargs.setdefault("stdin", subprocess.DEVNULL)
-    return _launcher.submit(subprocess.Popen, [*guard, *host.prefix, *argv], start_new_session=True,
-                            **popen_kwargs).result()
+    full_argv = [*guard, *host.prefix, *argv]
+    return _launcher.submit(lambda: subprocess.Popen(full_argv, start_new_session=True, **popen_kwargs)).result()
 
 
 def free_port() -> int:
@@ -131,7 +143,7 @@ def _port_is_free(port: int) -> bool:
 
 def free_port_block(size: int, taken: set[int]) -> int:
     """First port of *size* consecutive free ports, none of them in *taken*."""
-    rng = random.Random()
+    rng = random.Random()  # noqa: S311 - spreads port guesses, nothing secret
     for _ in range(200):
         base = rng.randrange(20000, 30000 - size)
         block = range(base, base + size)
@@ -184,10 +196,8 @@ def signal_alive(tree: list[tuple[int, str]], signum: int) -> None:
     """Send *signum* to each process of *tree* that is still the one recorded."""
     for pid, start in tree:
         if alive(pid, start):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
 
 
 def stop_tree(proc: subprocess.Popen, timeout: float, signum: int = signal.SIGTERM) -> None:
@@ -200,10 +210,8 @@ def stop_tree(proc: subprocess.Popen, timeout: float, signum: int = signal.SIGTE
     tree = descendants(proc.pid)
     if proc.poll() is None:
         # Not reaped yet, so its group id cannot belong to anyone else.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signum)
-        except ProcessLookupError:
-            pass
     if proc.poll() is not None or signum == signal.SIGKILL:
         signal_alive(tree, signum)
     deadline = time.monotonic() + (0 if signum == signal.SIGKILL else timeout)
@@ -214,10 +222,8 @@ def stop_tree(proc: subprocess.Popen, timeout: float, signum: int = signal.SIGTE
     # Whatever survived (helpers may run in sessions of their own).
     signal_alive(tree, signal.SIGKILL)
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     proc.wait(timeout=10)
     deadline = time.monotonic() + 10
     while any(alive(p, s) for p, s in tree) and time.monotonic() < deadline:

@@ -43,8 +43,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ceilocompat.testing._processes import LOOPBACK, Host
 from ceilocompat.testing.rabbitmq import (
@@ -94,7 +94,7 @@ class RabbitMQCluster(_BrokerAdmin):
             RabbitMQBroker(self.base_dir / f"node{i + 1}", self.binaries, nodename=name, host=host,
                            epmd=self.epmds[host], cookie=cookie, peers=names,
                            partition_handling=partition_handling, net_ticktime=net_ticktime)
-            for i, (name, host) in enumerate(zip(names, hosts))
+            for i, (name, host) in enumerate(zip(names, hosts, strict=True))
         ]
         self.url = "rabbit://" + ",".join(
             f"guest:guest@{n.host.address}:{n.amqp_port}" for n in self.nodes) + "/"
@@ -168,7 +168,7 @@ class RabbitMQCluster(_BrokerAdmin):
             def stop(node: RabbitMQBroker) -> None:
                 try:
                     node.stop()
-                except BaseException as exc:
+                except BaseException as exc:  # noqa: BLE001 - lost in this thread otherwise; close() raises it
                     errors.append(exc)
 
             try:

@@ -20,25 +20,30 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Generic, NoReturn, TypeVar
 
 import pytest
 
 from ceilocompat.testing.cluster import RabbitMQCluster
-from ceilocompat.testing.rabbitmq import RabbitMQBroker, RabbitMQUnavailable, find_rabbitmq
+from ceilocompat.testing.rabbitmq import RabbitMQBroker, RabbitMQUnavailable, _Binaries, find_rabbitmq
 
 __all__ = ["rabbitmq", "rabbitmq_cluster"]
 
+_Service = TypeVar("_Service", bound="RabbitMQBroker | RabbitMQCluster")
 
-class _Shared:
+
+class _Shared(Generic[_Service]):
     """One started service per session, shared by reference count, so importing
     a fixture into several modules (a conftest and a test module) still
     starts it once."""
 
-    def __init__(self, what: str, make: Callable[..., RabbitMQBroker | RabbitMQCluster]) -> None:
-        self.what, self.make = what, make
+    def __init__(self, what: str, make: Callable[[Path, _Binaries], _Service]) -> None:
+        self.what = what
+        self.make = make
         self.lock = threading.Lock()
-        self.service = None
+        self.service: _Service | None = None
         self.users = 0
         atexit.register(self.close)
 
@@ -47,7 +52,7 @@ class _Shared:
         if service is not None:
             service.close()
 
-    def use(self, tmp_path_factory):
+    def use(self, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Service]:
         try:
             binaries = find_rabbitmq()
         except RabbitMQUnavailable as exc:
@@ -57,7 +62,7 @@ class _Shared:
                 service = self.make(tmp_path_factory.mktemp("rabbitmq"), binaries)
                 try:
                     service.start()
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - any failure to start fails the test in one line
                     service.close()
                     pytest.fail(f"could not start {self.what}: {exc}", pytrace=False)
                 self.service = service
@@ -73,7 +78,7 @@ class _Shared:
                     service.close()
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("CEILOCOMPAT_REQUIRE_RABBITMQ") == "1":
         pytest.fail(f"CEILOCOMPAT_REQUIRE_RABBITMQ=1 but {reason}", pytrace=False)
     pytest.skip(reason)
@@ -84,12 +89,12 @@ _cluster = _Shared("a private 3-node RabbitMQ cluster", lambda d, b: RabbitMQClu
 
 
 @pytest.fixture(scope="session")
-def rabbitmq(tmp_path_factory):
+def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitMQBroker]:
     """A private RabbitMQ node for the whole session (see RabbitMQBroker)."""
     yield from _node.use(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
-def rabbitmq_cluster(tmp_path_factory):
+def rabbitmq_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitMQCluster]:
     """A private 3-node RabbitMQ cluster for the whole session (see RabbitMQCluster)."""
     yield from _cluster.use(tmp_path_factory)

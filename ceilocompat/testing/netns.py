@@ -40,8 +40,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ceilocompat.testing._processes import Host, launch
 from ceilocompat.testing.cluster import RabbitMQCluster
@@ -73,8 +73,14 @@ class NetnsCluster(RabbitMQCluster):
         self.bridge_namespace = f"{tag}-br"
         self.client_namespace = f"{tag}-client"
         self.client = Host(f"{subnet}.100", self.client_namespace)
-        hosts = [Host(a, f"{tag}-n{i + 1}") for i, a in enumerate(self.addresses(subnet, max(nodes, 0)))]
-        self.namespaces = [self.bridge_namespace, *(h.netns for h in hosts), self.client_namespace]
+        node_namespaces = [f"{tag}-n{i + 1}" for i in range(max(nodes, 0))]
+        node_addresses = self.addresses(subnet, len(node_namespaces))
+        hosts = [Host(a, ns) for a, ns in zip(node_addresses, node_namespaces, strict=True)]
+        self.namespaces = [self.bridge_namespace, *node_namespaces, self.client_namespace]
+        # (namespace, address, bridge-side veth) of every host on the bridge: the nodes, then the client.
+        self._wiring = [(ns, a, _port(i))
+                        for i, (ns, a) in enumerate(zip(node_namespaces, node_addresses, strict=True))]
+        self._wiring.append((self.client_namespace, self.client.address, "vclient"))
         self.partitioned: set[int] = set()
         self._created: list[str] = []
         super().__init__(base_dir, nodes, binaries, partition_handling=partition_handling,
@@ -141,15 +147,14 @@ class NetnsCluster(RabbitMQCluster):
         br = self.bridge_namespace
         _ip("-n", br, "link", "add", BRIDGE, "type", "bridge")
         _ip("-n", br, "link", "set", BRIDGE, "up")
-        wired = [(n.host, _port(i)) for i, n in enumerate(self.nodes)] + [(self.client, "vclient")]
-        for host, port in wired:
-            self._add_namespace(host.netns)
-            _ip("-n", br, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", host.netns)
+        for netns, address, port in self._wiring:
+            self._add_namespace(netns)
+            _ip("-n", br, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", netns)
             _ip("-n", br, "link", "set", port, "master", BRIDGE)
             _ip("-n", br, "link", "set", port, "up")
-            _ip("-n", host.netns, "link", "set", "lo", "up")
-            _ip("-n", host.netns, "addr", "add", f"{host.address}/24", "dev", "eth0")
-            _ip("-n", host.netns, "link", "set", "eth0", "up")
+            _ip("-n", netns, "link", "set", "lo", "up")
+            _ip("-n", netns, "addr", "add", f"{address}/24", "dev", "eth0")
+            _ip("-n", netns, "link", "set", "eth0", "up")
 
     def _add_namespace(self, name: str) -> None:
         _ip("netns", "add", name)
@@ -178,9 +183,10 @@ def _port(i: int) -> str:
 
 
 def _ip(*args: str) -> None:
+    """Run iproute2's ``ip ARGS``, found on PATH as for Host.prefix's ``ip netns exec``."""
     try:
-        proc = subprocess.run(["ip", *args], stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=30)
+        proc = subprocess.run(["ip", *args], stdin=subprocess.DEVNULL,  # noqa: S607 - see the docstring
+                              capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RabbitMQError(f"ip {' '.join(args)}: {exc}") from None
     if proc.returncode != 0:

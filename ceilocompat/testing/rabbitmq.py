@@ -52,7 +52,6 @@ from ceilocompat.testing._processes import (
     stop_tree,
 )
 
-
 __all__ = [
     "Epmd",
     "QueueStats",
@@ -123,13 +122,13 @@ def find_rabbitmq() -> _Binaries:
     on_path = shutil.which("rabbitmq-server")
     if on_path:
         dirs.append(os.path.dirname(os.path.realpath(on_path)))
-    server = ctl = None
+    found: tuple[str, str] | None = None
     for d in dirs:
         s, c = os.path.join(d, "rabbitmq-server"), os.path.join(d, "rabbitmqctl")
         if os.access(s, os.X_OK) and os.access(c, os.X_OK) and not _is_debian_su_wrapper(s):
-            server, ctl = s, c
+            found = s, c
             break
-    if server is None:
+    if found is None:
         raise RabbitMQUnavailable(
             "rabbitmq-server not found (looked in "
             + ", ".join(dirs)
@@ -144,7 +143,7 @@ def find_rabbitmq() -> _Binaries:
         raise RabbitMQUnavailable("epmd (Erlang) not found; RabbitMQ needs an Erlang runtime")
     if shutil.which("erl") is None:
         raise RabbitMQUnavailable("erl (Erlang) not found on PATH; RabbitMQ needs an Erlang runtime")
-    return _Binaries(server, ctl, epmd)
+    return _Binaries(*found, epmd)
 
 
 def _is_debian_su_wrapper(path: str) -> bool:
@@ -200,11 +199,13 @@ class Epmd:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self.pid is not None
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self.running else None
+        """Its pid while it runs, else None."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
 
     def start(self) -> None:
         """Start it (once) and return when it listens."""
@@ -234,11 +235,19 @@ class Epmd:
 
 
 def _queue_stats(row: dict) -> QueueStats:
+    """One row of ``rabbitmqctl list_queues --formatter json`` as :class:`QueueStats`.
+
+    >>> _queue_stats({"name": "q", "messages": 3, "messages_unacknowledged": 1, "consumers": 2})
+    QueueStats(name='q', messages=3, messages_unacknowledged=1, consumers=2, available=True)
+    >>> _queue_stats({"name": "q", "messages": "", "messages_unacknowledged": "", "consumers": ""}).available
+    False
+    """
+    keys = ("messages", "messages_unacknowledged", "consumers")
     try:
-        counts = [int(row[k]) for k in ("messages", "messages_unacknowledged", "consumers")]
+        messages, unacknowledged, consumers = (int(row[k]) for k in keys)
     except (KeyError, TypeError, ValueError):  # '' while the queue's node is down
         return QueueStats(row["name"], 0, 0, 0, available=False)
-    return QueueStats(row["name"], *counts)
+    return QueueStats(row["name"], messages, unacknowledged, consumers)
 
 
 class _BrokerAdmin:
@@ -415,14 +424,11 @@ class RabbitMQBroker(_BrokerAdmin):
             if self.running:
                 return
             self.epmd.start()
-            out = open(self.server_output, "ab")
-            try:
+            with open(self.server_output, "ab") as out:
                 out.write(f"\n==== start {self.starts + 1} at {time.ctime()} ====\n".encode())
                 out.flush()
                 self._server = launch([self.binaries.server], host=self.host, env=self.env,
                                       cwd=str(self.base_dir), stdout=out, stderr=subprocess.STDOUT)
-            finally:
-                out.close()
             self.starts += 1
             if wait:
                 self.wait_until_started(timeout)
@@ -473,7 +479,7 @@ class RabbitMQBroker(_BrokerAdmin):
     @property
     def pids(self) -> list[int]:
         """Pids of the live processes this broker started (node tree and its own epmd)."""
-        pids = []
+        pids: list[int] = []
         if self._server is not None:
             pids.extend(p for p, _ in descendants(self._server.pid))
         if self._owns_epmd and self.epmd.pid is not None:
@@ -486,7 +492,7 @@ class RabbitMQBroker(_BrokerAdmin):
         def probe() -> None:
             conn = amqp.Connection(
                 host=f"{self.host.address}:{self.amqp_port}", userid="guest",
-                password="guest", virtual_host="/", connect_timeout=2,
+                password="guest", virtual_host="/", connect_timeout=2,  # noqa: S106 - the private node's default user
             )
             conn.connect()
             conn.close()
@@ -504,7 +510,7 @@ class RabbitMQBroker(_BrokerAdmin):
             try:
                 self.host.call(probe)
                 return
-            except Exception as exc:  # refused, handshake while booting...
+            except (OSError, amqp.exceptions.AMQPError) as exc:  # refused, handshake while booting...
                 last_error = exc
                 time.sleep(0.25)
         raise TimeoutError(

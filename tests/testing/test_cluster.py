@@ -4,6 +4,7 @@ node rejoins, policies apply. Every test leaves the cluster whole."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -11,8 +12,7 @@ import uuid
 import kombu
 import pytest
 
-from ceilocompat.testing import RabbitMQCluster
-from ceilocompat.testing import _processes
+from ceilocompat.testing import RabbitMQCluster, _processes
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -37,19 +37,16 @@ def drain(url: str, queue: kombu.Queue, expected: int, timeout: float = WAIT) ->
     """Consume (and ack) until *expected* bodies came, then half a second more for extras."""
     got: list[dict] = []
     deadline = time.monotonic() + timeout
-    with kombu.Connection(kombu_url(url)) as conn:
-        with conn.Consumer([queue], accept=["json"],
-                           callbacks=[lambda body, msg: (got.append(body), msg.ack())]):
-            while len(got) < expected and time.monotonic() < deadline:
-                try:
-                    conn.drain_events(timeout=1)
-                except TimeoutError:
-                    pass
-            try:
-                while True:
-                    conn.drain_events(timeout=0.5)
-            except TimeoutError:
-                return got
+    with kombu.Connection(kombu_url(url)) as conn, conn.Consumer(
+            [queue], accept=["json"], callbacks=[lambda body, msg: (got.append(body), msg.ack())]):
+        while len(got) < expected and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                conn.drain_events(timeout=1)
+        try:
+            while True:
+                conn.drain_events(timeout=0.5)
+        except TimeoutError:
+            return got
 
 
 def eventually(check, timeout: float = WAIT) -> None:

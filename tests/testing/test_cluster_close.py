@@ -14,8 +14,7 @@ import time
 
 import pytest
 
-from ceilocompat.testing import RabbitMQCluster, RabbitMQError
-from ceilocompat.testing import _processes
+from ceilocompat.testing import RabbitMQCluster, RabbitMQError, _processes
 from conftest import subprocess_env
 
 REPO = pathlib.Path(__file__).resolve().parents[2]

@@ -18,8 +18,7 @@ import uuid
 
 import pytest
 
-from ceilocompat.testing import NetnsCluster, RabbitMQError, RabbitMQUnavailable, find_rabbitmq
-from ceilocompat.testing import _processes
+from ceilocompat.testing import NetnsCluster, RabbitMQError, RabbitMQUnavailable, _processes, find_rabbitmq
 from conftest import subprocess_env
 
 pytestmark = pytest.mark.rabbitmq
@@ -54,9 +53,14 @@ CLIENT = textwrap.dedent("""
 """)
 
 
+def ip(*args: str) -> str:
+    """``ip ARGS``'s output; it must succeed."""
+    return subprocess.run(["ip", *args], capture_output=True, text=True,  # noqa: S607 - iproute2's, as PATH finds it
+                          check=True).stdout
+
+
 def ip_netns_list() -> set[str]:
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
-    return {line.split()[0] for line in out.splitlines() if line.strip()}
+    return {line.split()[0] for line in ip("netns", "list").splitlines() if line.strip()}
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +139,7 @@ def test_a_partitioned_node_pauses_and_clients_go_on_through_the_others(netns_cl
 def test_a_failed_network_set_up_removes_what_it_created(tmp_path):
     cluster = NetnsCluster(tmp_path / "broken", nodes=3)
     # The client namespace's name is taken: set-up fails half-way through.
-    subprocess.run(["ip", "netns", "add", cluster.client_namespace], check=True)
+    ip("netns", "add", cluster.client_namespace)
     try:
         with pytest.raises(RabbitMQError, match=cluster.client_namespace):
             cluster.start()
@@ -143,12 +147,12 @@ def test_a_failed_network_set_up_removes_what_it_created(tmp_path):
         assert left == {cluster.client_namespace}
         assert cluster.pids == []
     finally:
-        subprocess.run(["ip", "netns", "delete", cluster.client_namespace], check=True)
+        ip("netns", "delete", cluster.client_namespace)
 
 
 def test_without_permission_for_namespaces_start_says_so():
     with tempfile.TemporaryDirectory(prefix="ceilocompat-nobody-") as home:
-        os.chmod(home, 0o777)  # pytest's own temporary directories are root's alone
+        os.chmod(home, 0o777)  # noqa: S103 - the child runs as nobody; pytest's temporary directories are root's alone
         unprivileged_start(pathlib.Path(home))
 
 
@@ -163,8 +167,8 @@ def unprivileged_start(tmp_path: pathlib.Path) -> None:
         finally:
             cluster.close()
     """)
-    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                           "--inh-caps=-all", sys.executable, "-c", script],
+    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",  # noqa: S607 - util-linux's, as PATH finds it
+                           "--clear-groups", "--inh-caps=-all", sys.executable, "-c", script],
                           capture_output=True, text=True, timeout=60, env=subprocess_env(HOME=str(tmp_path)),
                           cwd="/")
     assert proc.returncode == 0, proc.stderr[-2000:]

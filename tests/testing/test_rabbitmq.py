@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
+from bus import Recorder, amqp_connection, broker_transport
 from ceilocompat import routing
 from ceilocompat.routing import RouteRegistry
-from bus import Recorder, amqp_connection, broker_transport
 from ceilocompat.testing import QueuesNotDrained
 from ceilocompat.testing import fixtures as rabbitmq_fixtures
 from ceilocompat.testing import rabbitmq as broker_module
@@ -34,7 +34,7 @@ def test_broker_is_private(rabbitmq):
     assert status["enabled_plugin_file"].startswith(str(rabbitmq.base_dir))
     assert status["data_directory"].startswith(str(rabbitmq.base_dir))
     assert status["active_plugins"] == []  # no management plugin
-    listeners = {(l["protocol"], l["interface"], l["port"]) for l in status["listeners"]}
+    listeners = {(x["protocol"], x["interface"], x["port"]) for x in status["listeners"]}
     assert listeners == {("amqp", "127.0.0.1", rabbitmq.amqp_port),
                          ("clustering", "127.0.0.1", rabbitmq.dist_port)}
 
