@@ -370,23 +370,32 @@ def _render_mapping(mapping: Mapping, prefix: str, rendering: _Rendering, plans:
 
 
 def _render_mapping_iteratively(mapping: Mapping, prefix: str, rendering: _Rendering) -> str:
-    """The same text for a nested level, without plans and without recursion."""
+    """The same text for a nested level, without plans and without recursion.
+
+    A dict that contains itself is refused (Ceilometer recurses until
+    Python's recursion limit).
+    """
     parts = []
     append = parts.append
     stack = [(prefix, mapping, iter(_sorted_keys(mapping, prefix)))]
+    open_levels = {id(mapping)}
     while stack:
         prefix, mapping, keys_left = stack[-1]
         for key in keys_left:
             value = mapping[key]
             if isinstance(value, dict):
+                if id(value) in open_levels:
+                    raise DecodeError(prefix.rstrip(":"), key, "a dict contains itself, so it cannot be signed")
                 child_prefix = f"{prefix}{key}:"
                 stack.append((child_prefix, value, iter(_sorted_keys(value, child_prefix))))
+                open_levels.add(id(value))
                 break
             if isinstance(value, (list, tuple)):
                 append(f"{prefix}{key}{_render_list(value, rendering)}")
             else:
                 append(f"{prefix}{key}{rendering.render_scalar(value)}")
         else:
+            open_levels.discard(id(mapping))
             stack.pop()
     return "".join(parts)
 

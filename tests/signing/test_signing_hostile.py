@@ -76,6 +76,21 @@ def test_self_containing_list(compiled):
     assert assert_same(compiled, {"a": loop}) is cc.DecodeError
 
 
+def test_self_containing_dicts_are_refused_not_walked_forever(compiled):
+    message = {"a": 1}
+    message["self"] = message
+    inner = {"c": 1}
+    inner["d"] = {"e": inner}
+    for hostile in (message, {"a": {"b": inner}}):
+        results = assert_same(compiled, hostile)
+        assert results is cc.DecodeError
+
+
+def test_a_dict_met_twice_but_not_inside_itself_signs(compiled):
+    shared = nested_dicts(40)
+    assert len(assert_same(compiled, {"a": shared, "b": {"c": shared}})) == 64
+
+
 @pytest.mark.parametrize(
     "value",
     ["x" * 10_000_000, "é" * 1_000_000, "\U0001f600" * 500_000, ["'\"\\\x00é" * 500_000], [["x" * 1_000_000] * 8]],
