@@ -490,6 +490,7 @@ class Rehearsal:
             except PublishFailed as exc:
                 self.ledger.record_unsent("sample", [w["message_id"] for w in exc.unsent])
                 self.note(f"polling agent ({generation}) could not publish {len(exc.unsent)} samples: {exc}")
+                self.bus.check_reachable(self.connect_timeout)  # a broker gone for good ends the walk here
 
     def _sample(self, generation: Generation) -> Sample:
         n = next(self._sequence)

@@ -23,7 +23,10 @@ import attrs
 from ceilocompat.config import messaging_config, queue_kind
 from ceilocompat.routing import EVENT_ROUTE, POLLING_ROUTE, SAMPLE_ROUTE, Route, notification_transport
 
-__all__ = ["GROUPS", "RehearsalBus"]
+__all__ = ["GROUPS", "PUBLISH_RETRIES", "RehearsalBus"]
+
+#: Reconnections a rehearsal's publish tries before it fails (a node's failover takes one or two).
+PUBLISH_RETRIES = 3
 
 #: Consumer groups and the kinds of item each must receive.
 GROUPS = {"notification-agent": ("sample",), "collector": ("sample", "event")}
@@ -126,11 +129,14 @@ class RehearsalBus:
         """A fresh ``ConfigOpts`` read from :attr:`config_files` (ConfigError in one line if they are bad).
 
         On RabbitMQ, queues are durable unless the files say otherwise, so
-        they and their messages outlive a broker restart.
+        they and their messages outlive a broker restart, and a publish gives
+        up after :data:`PUBLISH_RETRIES` reconnections (oslo.messaging retries
+        forever by default) so that a broker gone for good ends the walk.
         """
         conf = messaging_config(self.config_files, quorum_queues=self.quorum_queues)
         if self.is_rabbit:
             conf.set_default("amqp_durable_queues", True, group="oslo_messaging_rabbit")
+            conf.set_default("retry", PUBLISH_RETRIES, group="oslo_messaging_notifications")
         return conf
 
     @property

@@ -73,3 +73,24 @@ def test_the_command_line_kills_a_node_of_its_own_cluster_and_exits_0():
     assert "starting a private 3-node RabbitMQ cluster" in proc.stderr
     assert "! killed RabbitMQ node" in proc.stdout and "new leader" in proc.stdout
     assert "(quorum queues): 0 lost" in proc.stdout
+
+
+def test_a_broker_gone_for_good_ends_the_walk_in_a_report(tmp_path):
+    from ceilocompat.testing import RabbitMQBroker
+
+    broker = RabbitMQBroker(tmp_path / "broker")
+    broker.start()
+    try:
+        def lose_the_broker(rehearsal):
+            rehearsal.produce(10)
+            broker.kill()
+
+        report = Rehearsal(path="partial", transport_url=broker.url, samples=100, dwell=1.0, settle_timeout=10,
+                           hooks={KILL_STEP: lose_the_broker}).run()
+    finally:
+        broker.close()
+    assert report.error is not None and report.error.startswith(f"broker error in step {KILL_STEP}: ConnectionError")
+    assert not report.ok and report.lost > 0
+    assert f"stopped early: {report.error}" in report.summary()
+    assert report.left_behind  # nobody answered the clean-up, and the report says so
+    assert any("could not remove from the broker" in note for note in report.events)
