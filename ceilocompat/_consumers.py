@@ -24,18 +24,22 @@ and every outcome is counted.
 from __future__ import annotations
 
 import collections
+import collections.abc
 import enum
+import functools
 import json
 import logging
 import re
 import threading
+import types
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import attrs
 
 from ceilocompat._errors import DecodeError, shorten
+from ceilocompat._key_shapes import KeyShapes
 from ceilocompat._messaging import oslo_messaging
-from ceilocompat._payload import Rejected, decode_batch
+from ceilocompat._payload import Rejected, decode_each
 from ceilocompat.routing import Route, notification_listener
 from ceilocompat._signing import verify_signature
 from ceilocompat.models import Sample, model_named
@@ -102,20 +106,30 @@ class _MessageMemory:
         """Count one more sighting of *message_id*; return its count."""
         if message_id is None:
             return 1
-        with self._lock:
-            count = self._counts.pop(message_id, 0) + 1
-            self._counts[message_id] = count
-            while len(self._counts) > self.size:
-                self._counts.popitem(last=False)
+        counts = self._counts
+        self._lock.acquire()
+        try:
+            count = counts.pop(message_id, 0) + 1
+            counts[message_id] = count
+            while len(counts) > self.size:
+                counts.popitem(last=False)
             return count
+        finally:
+            self._lock.release()
 
     def __contains__(self, message_id: str | None) -> bool:
-        with self._lock:
+        self._lock.acquire()
+        try:
             return message_id in self._counts
+        finally:
+            self._lock.release()
 
     def forget(self, message_id: str | None) -> None:
-        with self._lock:
+        self._lock.acquire()
+        try:
             self._counts.pop(message_id, None)
+        finally:
+            self._lock.release()
 
 
 class RecentMessageIds:
@@ -240,6 +254,40 @@ class ConsumerCounters:
         with self._lock:
             getattr(self, table).update(keys)
 
+    def _add_message(
+        self,
+        event_type: str,
+        decoded: int,
+        generations: Mapping[str, int],
+        unknown_keys: Mapping[str, int],
+        rejected: Mapping[str, int],
+        shadow: Mapping[str, int],
+    ) -> None:
+        """Count one message and what decoding and checking it found, in one update."""
+        self._lock.acquire()
+        try:
+            self.messages += 1
+            self.decoded += decoded
+            self.event_types[event_type] += 1
+            table = self.generations
+            for key, amount in generations.items():
+                table[key] += amount
+            if unknown_keys:
+                self.unknown_keys.update(unknown_keys)
+            if rejected:
+                self.rejected.update(rejected)
+            if shadow:
+                self.shadow.update(shadow)
+        finally:
+            self._lock.release()
+
+    def _add_handled(self, items: int) -> None:
+        self._lock.acquire()
+        try:
+            self.handled += items
+        finally:
+            self._lock.release()
+
     def snapshot(self) -> dict:
         """All counters as plain data (safe to log or serialise)."""
         with self._lock:
@@ -261,6 +309,9 @@ class ConsumerCounters:
             f"requeued {s['requeued']}{duplicates}; generations: {generations}; "
             f"{sum(s['unknown_keys'].values())} unknown keys seen"
         )
+
+
+_NO_COUNTS: Mapping[str, int] = types.MappingProxyType({})
 
 
 @attrs.frozen
@@ -310,6 +361,8 @@ class CompatEndpoint:
         self.view = self.model.__wire__.view(version) if version else self.model.__wire__.latest
         self.shadow = shadow
         self._tries = _MessageMemory()
+        self._shapes = KeyShapes(self.model.__wire__)
+        self._planned: tuple[ConsumerPolicy, Any, Any] | None = None
         # Every endpoint of a listener sees every message of the listener's
         # queues; each claims only its route's event type.
         self.filter_rule = oslo_messaging.NotificationFilter(event_type=f"^{re.escape(route.event_type)}$")
@@ -346,54 +399,53 @@ class CompatEndpoint:
 
     def process(self, payload: Any, delivery: Delivery, tries: int = 1) -> Any:
         """Decode, check and hand over one message's payload; REQUEUE or HANDLED."""
-        self.counters.add(messages=1)
-        self.counters.count("event_types", [str(delivery.event_type)])
-        batch = self._decode(payload)
-        rejected = batch.rejected + self._unverified(batch)
-        last_try = tries >= self.policy.max_tries or delivery.message_id is None
-        if rejected and self.policy.on_bad_input is OnBadInput.REQUEUE and not last_try:
+        policy, decode, verify = self._plan()
+        decoded, generations, unknown_keys, reasons, shadow = 0, _NO_COUNTS, _NO_COUNTS, _NO_COUNTS, _NO_COUNTS
+        try:
+            items, rejected, wires = decode_each(payload, decode)
+            decoded = len(items)
+            generations, unknown_keys = self._shapes.tally(wires)
+            if rejected:
+                reasons = {"decode": len(rejected)}
+            if self.shadow is not None:
+                shadow = self.shadow.tally(wires)
+            if verify is not None:
+                unverified = _unverified(items, wires, policy.secret, verify)
+                if unverified:
+                    reasons = {**reasons, "signature": len(unverified)}
+                    rejected = rejected + unverified
+        finally:  # a decoder or check that raises still leaves the message counted
+            self.counters._add_message(str(delivery.event_type), decoded, generations, unknown_keys, reasons, shadow)
+        last_try = tries >= policy.max_tries or delivery.message_id is None
+        if rejected and policy.on_bad_input is OnBadInput.REQUEUE and not last_try:
             return REQUEUE
-        good = [item for item in batch.items if not _is_rejected(item, rejected)]
-        self._reject(rejected, delivery, tries)
+        good = items
+        if rejected:
+            good = [item for item in good if not _is_rejected(item, rejected)]
+            self._reject(rejected, delivery, tries)
         if good:
             try:
                 self.handler(good, delivery)
             except Exception as exc:
                 LOG.warning("handler failed on message %s (try %d): %s", delivery.message_id, tries, exc)
                 return self._after_handler_error(payload, delivery, tries, exc)
-            self.counters.add(handled=len(good))
+            self.counters._add_handled(len(good))
         return HANDLED
 
-    def _decode(self, payload: Any):
-        reader = self.view
-        if self.policy.require_resource_id and "resource_id" in self.view.keys:
-            reader = _RequiringResourceId(self.view)
-        batch = decode_batch(payload, reader)
-        self.counters.add(decoded=len(batch.items))
-        self.counters.count("rejected", ["decode"] * len(batch.rejected))
-        schema = self.model.__wire__
-        self.counters.count("generations", [schema.generation_of(item.received) for item in batch.items])
-        self.counters.count("unknown_keys", [k for item in batch.items for k in _unknown(item, schema)])
-        if self.shadow is not None:
-            for item in batch.items:
-                self.shadow.compare(item.received, self.counters)
-        return batch
-
-    def _unverified(self, batch) -> list[Rejected]:
-        if self.policy.signatures is Signatures.OFF:
-            return []
-        legacy = self.policy.signatures is Signatures.VERIFY_LEGACY
-        rejected = []
-        for index, item in enumerate(batch.items):
-            try:
-                valid = verify_signature(item.received, self.policy.secret, legacy=legacy)
-                detail = "signature does not verify"
-            except DecodeError as exc:
-                valid, detail = False, f"cannot be verified: {exc.reason}"
-            if not valid:
-                rejected.append(Rejected(index, item.received, DecodeError("message_signature", item.message_signature, detail)))
-        self.counters.count("rejected", ["signature"] * len(rejected))
-        return rejected
+    def _plan(self) -> tuple[ConsumerPolicy, Any, Any]:
+        """The policy, the decoder and the signature check it implies, worked out once per policy."""
+        planned = self._planned
+        if planned is None or planned[0] is not self.policy:
+            policy = self.policy
+            reader: Any = self.view
+            if policy.require_resource_id and "resource_id" in self.view.keys:
+                reader = _RequiringResourceId(self.view)
+            verify = None
+            if policy.signatures is not Signatures.OFF:
+                legacy = policy.signatures is Signatures.VERIFY_LEGACY
+                verify = functools.partial(verify_signature, legacy=True) if legacy else verify_signature
+            planned = self._planned = (policy, reader.from_wire, verify)
+        return planned
 
     def _reject(self, rejected: Sequence[Rejected], delivery: Delivery, tries: int) -> None:
         for item in rejected:
@@ -437,7 +489,7 @@ class CompatBatchEndpoint(CompatEndpoint):
     def _on_batch(self, messages: Sequence[Mapping]) -> Any:
         outcome = HANDLED
         for message in messages:
-            message_id = _delivery(None, None, None, message["metadata"]).message_id
+            message_id = _message_id(message["metadata"])
             if message_id is not None and message_id in self._handled:
                 self.counters.add(redelivered=1)
                 continue
@@ -481,25 +533,46 @@ def _send_dead_letter(policy: ConsumerPolicy, counters: ConsumerCounters, dead: 
 
 
 def _delivery(ctxt: Any, publisher_id: Any, event_type: Any, metadata: Any) -> Delivery:
-    metadata = metadata if isinstance(metadata, Mapping) else {}
+    if metadata.__class__ is not dict:
+        metadata = _metadata(metadata)
+    message_id, timestamp = metadata.get("message_id"), metadata.get("timestamp")
     return Delivery(
-        publisher_id=publisher_id if isinstance(publisher_id, str) else None,
-        event_type=event_type if isinstance(event_type, str) else None,
-        message_id=metadata.get("message_id") if isinstance(metadata.get("message_id"), str) else None,
-        timestamp=metadata.get("timestamp") if isinstance(metadata.get("timestamp"), str) else None,
-        context=ctxt,
+        publisher_id if isinstance(publisher_id, str) else None,
+        event_type if isinstance(event_type, str) else None,
+        message_id if isinstance(message_id, str) else None,
+        timestamp if isinstance(timestamp, str) else None,
+        ctxt,
     )
+
+
+def _metadata(metadata: Any) -> Mapping:
+    if metadata.__class__ is dict or isinstance(metadata, collections.abc.Mapping):
+        return metadata
+    return {}
+
+
+def _message_id(metadata: Any) -> str | None:
+    message_id = _metadata(metadata).get("message_id")
+    return message_id if isinstance(message_id, str) else None
 
 
 def _is_rejected(item: Any, rejected: Sequence[Rejected]) -> bool:
     return any(r.raw is item.received for r in rejected)
 
 
-def _unknown(item: Any, schema: Any) -> list:
-    wire = item.received
-    if len(wire) <= len(schema.latest.keys) and all(k in schema.latest.keys for k in wire):
-        return []
-    return item.unknown_keys()
+def _unverified(items: Sequence[Any], wires: Sequence[Any], secret: str, verify: Callable[..., bool]) -> list[Rejected]:
+    """The items whose signature does not verify, as :class:`Rejected` (index into *items*)."""
+    rejected = []
+    for index, wire in enumerate(wires):
+        try:
+            if verify(wire, secret):
+                continue
+            detail = "signature does not verify"
+        except DecodeError as exc:
+            detail = f"cannot be verified: {exc.reason}"
+        signature = items[index].message_signature
+        rejected.append(Rejected(index, wire, DecodeError("message_signature", signature, detail)))
+    return rejected
 
 
 class UnclaimedEndpoint:
@@ -588,6 +661,15 @@ class ShadowDecode:
 
     def compare(self, wire: Any, counters: ConsumerCounters) -> list[str]:
         """Compare one wire dict; count and return the divergences found."""
+        outcomes = self._outcomes(wire)
+        counters.count("shadow", outcomes)
+        return outcomes[1:]
+
+    def tally(self, wires: Iterable[Any]) -> dict[str, int]:
+        """Compare each of *wires*; the counts :meth:`compare` would add, for all of them."""
+        return dict(collections.Counter(outcome for wire in wires for outcome in self._outcomes(wire)))
+
+    def _outcomes(self, wire: Any) -> list[str]:
         outcomes = ["compared"]
         try:
             old = self.previous.from_wire(wire)
@@ -608,8 +690,7 @@ class ShadowDecode:
                 for f in self._newer
                 if f.key in wire and getattr(new, f.key) != f.spec.missing_value()
             ]
-        counters.count("shadow", outcomes)
-        return outcomes[1:]
+        return outcomes
 
 
 class DeadLetterPublisher:
