@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from bus import amqp_connection, listening, wait_until
 from ceilocompat import SAMPLE_ROUTE, CompatEndpoint, notification_transport
 from ceilocompat.config import messaging_config
-from bus import amqp_connection, listening, wait_until
 
 pytestmark = pytest.mark.rabbitmq
 
