@@ -50,6 +50,13 @@ def test_an_unreachable_broker_is_named_and_given_up_on():
     (["--connect-timeout", "0"], "argument --connect-timeout: must be a number of seconds"),
     (["--samples", "abc"], "argument --samples: must be a whole number of at least 1, not 'abc'"),
     (["--samples", "0"], "argument --samples: must be a whole number of at least 1"),
+    (["--nodes", "0"], "argument --nodes: must be a whole number of at least 1"),
+    (["--kill-node", "--nodes", "2"], "--kill-node needs a cluster whose majority survives"),
+    (["--nodes", "3", "--transport", "rabbit://h/"], "start their own broker; leave out --transport"),
+    (["--restart-broker", "--nodes", "3"], "with --nodes use --kill-node"),
+    (["--real", "--start-broker", "--quorum-queues"], "--quorum-queues: the real services run on one RabbitMQ node"),
+    (["--config-file", "/nonexistent/ceilometer.conf"], "config file /nonexistent/ceilometer.conf: no such file"),
+    (["--config-file", "/"], "config file /: not a file"),
 ])
 def test_arguments_are_refused_before_anything_runs(args, says):
     assert says in one_line_usage_error(rehearse(*args))
@@ -89,3 +96,17 @@ def test_plan_and_rehearse_name_steps_alike():
     steps = [line.split("] ", 1)[1] for line in result.stderr.splitlines() if line.startswith("[")]
     assert heads == [f"{n}. {label}" for n, label in enumerate(steps, 1)]
     assert heads[0] == "1. database: migrate"
+
+
+def test_a_bad_config_file_value_is_one_line_naming_file_and_option(tmp_path):
+    conf = tmp_path / "ceilometer.conf"
+    conf.write_text("[oslo_messaging_rabbit]\nheartbeat_timeout_threshold = soon\n")
+    line = one_line_usage_error(rehearse("--config-file", str(conf)))
+    assert f"config file {conf}: [oslo_messaging_rabbit] heartbeat_timeout_threshold:" in line
+
+
+def test_the_transport_url_of_a_config_file_is_used(tmp_path):
+    conf = tmp_path / "ceilometer.conf"
+    conf.write_text("[DEFAULT]\ntransport_url = rabbit://ceilometer:s3cr3t@127.0.0.1:1/\n")
+    line = one_line_usage_error(rehearse("--config-file", str(conf), "--connect-timeout", "2", timeout=60))
+    assert "cannot reach the broker at 127.0.0.1:1" in line and "s3cr3t" not in line
