@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import json
 import os
 import pathlib
@@ -113,6 +114,62 @@ def fresh_copies(document: Any, count: int = POOL_SIZE) -> tuple:
     """*count* independent copies of *document*, each parsed from JSON."""
     text = json.dumps(document)
     return tuple(json.loads(text) for _ in range(count))
+
+
+def ceilometer_polling_payload(count: int = BATCH_SIZE) -> dict:
+    """*count* disk samples as ceilometer 27's polling agent publishes them (``{"samples": [...]}``, signed)."""
+    ceilometer_utils = ceilometer_publisher_utils()
+    from ceilometer import sample as ceilometer_sample
+
+    samples = [
+        ceilometer_utils.meter_message_from_counter(
+            ceilometer_sample.Sample(
+                name="disk.device.read.bytes", type="cumulative", unit="B", volume=i * 4096, user_id="u-1",
+                project_id="p-1", resource_id=f"vm-{i % 7}-vda", timestamp="2026-11-20T09:32:36.521082",
+                resource_metadata={"flavor": {"name": "m1.tiny", "vcpus": 1}, "disk_name": "vda"},
+                source="openstack", monotonic_time=float(i), user_name="alice", project_name="demo",
+            ),
+            SECRET,
+            "ceilometer.polling",
+        )
+        for i in range(count)
+    ]
+    return {"samples": samples}
+
+
+# --- consumers ---------------------------------------------------------------------
+
+
+class EndpointCall:
+    """Hands a payload to a :class:`~ceilocompat.CompatBatchEndpoint` as oslo.messaging's batch dispatcher does.
+
+    Each call is a one-message batch under a new message id (an endpoint
+    acknowledges a message id it handled before without decoding it again).
+    """
+
+    def __init__(self, policy: cc.ConsumerPolicy) -> None:
+        self.handled = 0
+        self.endpoint = cc.CompatBatchEndpoint(cc.POLLING_ROUTE, self._handle, policy=policy)
+        self._call = getattr(self.endpoint, cc.POLLING_ROUTE.priority)
+        self._ids = map(str, itertools.count()).__next__
+
+    def _handle(self, items: list, delivery: cc.Delivery) -> None:
+        self.handled += len(items)
+
+    def __call__(self, payload: dict) -> Any:
+        metadata = {"message_id": self._ids(), "timestamp": "2026-11-20 09:32:36.612345"}
+        return self._call([{"ctxt": {}, "publisher_id": "ceilometer.polling", "event_type": cc.POLLING_ROUTE.event_type,
+                            "payload": payload, "metadata": metadata}])
+
+
+def _from_wire_each(payload: dict) -> list:
+    from_wire = cc.Sample.from_wire
+    return [from_wire(sample) for sample in payload["samples"]]
+
+
+def _verify_and_from_wire_each(payload: dict) -> list:
+    from_wire, verify = cc.Sample.from_wire, cc.verify_signature
+    return [from_wire(sample) for sample in payload["samples"] if verify(sample, SECRET)]
 
 
 # --- peers -------------------------------------------------------------------------
@@ -310,6 +367,9 @@ def cases() -> dict[str, Case]:
     json_bytes = _bytes_pool(today, _json_bytes)
     msgpack_bytes = _bytes_pool(today, _msgpack_bytes)
     bodies = _bytes_pool(body, _json_bytes)
+    polling = fresh_copies(ceilometer_polling_payload(), 8)
+    endpoint_off = EndpointCall(cc.ConsumerPolicy())
+    endpoint_verify = EndpointCall(cc.ConsumerPolicy(signatures="verify", secret=SECRET))
     ceilometer_verify = functools.partial(_call_with_secret, ceilometer_utils.verify_signature)
     ceilometer_compute = functools.partial(_call_with_secret, ceilometer_utils.compute_signature)
     verify = functools.partial(_call_with_secret, cc.verify_signature)
@@ -318,6 +378,7 @@ def cases() -> dict[str, Case]:
     compute = functools.partial(_call_with_secret, cc.compute_signature)
     from_dict, from_json, from_msgpack = "dict -> Sample", "JSON bytes -> Sample", "msgpack bytes -> Sample"
     from_body, batches = "RabbitMQ body -> Sample", "batch of 50 -> Samples"
+    consumer = "consumer, 50 ceilometer 27 samples"
     event_in, verify_10, verify_16 = f"Event, {EVENT_TRAITS} traits", f"verify event, {EVENT_TRAITS} traits", "verify event, 16 traits"
     from_wire = cc.Sample.from_wire
     # name, group, run, inputs, what
@@ -350,8 +411,13 @@ def cases() -> dict[str, Case]:
         ("verify_event_16", verify_16, verify, events16, ours),
         ("verify_event_16_reference", verify_16, verify_reference, events16, reference),
         ("ceilometer_verify_event_16", verify_16, ceilometer_verify, events16, "ceilometer 27 verify_signature"),
+        ("endpoint_batch_of_50", consumer, endpoint_off, polling, "CompatBatchEndpoint, signatures off"),
+        ("from_wire_each_of_50", consumer, _from_wire_each, polling, "Sample.from_wire on each sample"),
+        ("endpoint_verified_batch_of_50", consumer, endpoint_verify, polling, "CompatBatchEndpoint, signatures verified"),
+        ("verify_from_wire_each_of_50", consumer, _verify_and_from_wire_each, polling,
+         "verify_signature and Sample.from_wire on each sample"),
         ("compute_sample", "compute signature", compute, samples, "ceilocompat.compute_signature"),
         ("ceilometer_compute_sample", "compute signature", ceilometer_compute, samples, "ceilometer 27 compute_signature"),
     ]
-    listed = [Case(*row, items=BATCH_SIZE if row[3] is batch else 1) for row in rows]
+    listed = [Case(*row, items=BATCH_SIZE if row[3] is batch or row[3] is polling else 1) for row in rows]
     return {case.name: case for case in listed}

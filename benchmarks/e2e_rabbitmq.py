@@ -1,4 +1,4 @@
-"""End to end on a real RabbitMQ: a compat consumer against a bare listener.
+"""End to end on a real RabbitMQ: compat consumers against a bare listener.
 
 ``python -m benchmarks.e2e_rabbitmq [--samples N] [--batch-size B]`` starts a
 private RabbitMQ (``rabbitmq-server`` must be installed), fills a queue with
@@ -9,6 +9,11 @@ oslo.messaging endpoint that only counts the items it gets, once with a
 sample and verifies its signature. It prints samples per second for both and
 their ratio. Both drain the same queue contents on the same broker, so the
 ratio is what decoding and verifying cost on top of the bus itself.
+
+:func:`measure_rounds` is what ``python -m benchmarks.ratios`` judges: the
+bare listener and compat consumers with signatures off and verified, each
+round filling all three queues at once and draining them in a new random
+order, the best round of each kept.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import pathlib
+import random
 import sys
 import tempfile
 import threading
@@ -49,12 +55,24 @@ class Counter:
         self.count = 0
         self.lock = threading.Lock()
         self.done = threading.Event()
+        self.first: tuple[float, int] | None = None  # when the first items came, and how many
+        self.last = 0.0
 
     def add(self, n: int) -> None:
+        now = time.perf_counter()
         with self.lock:
             self.count += n
+            if self.first is None:
+                self.first = (now, self.count)
             if self.count >= self.expected:
+                self.last = now
                 self.done.set()
+
+    def rate(self) -> float:
+        """Items per second after the first handler call (listener start and first batch left out)."""
+        if self.first is None or self.last <= self.first[0]:
+            raise RuntimeError("too few batches to time: publish more samples")
+        return (self.count - self.first[1]) / (self.last - self.first[0])
 
 
 class BareEndpoint:
@@ -91,6 +109,59 @@ def drain(start_listener: Callable[[], Any], counter: Counter, timeout: float) -
     finally:
         listener.stop()
         listener.wait()
+
+
+#: The consumers :func:`measure_rounds` compares, and the policy of each compat one.
+CONSUMERS = {
+    "bare": None,
+    "compat-off": ConsumerPolicy(),
+    "compat-verify": ConsumerPolicy(signatures="verify", secret=SECRET),
+}
+
+
+def start_consumer(transport: Any, name: str, counter: Counter, batch_size: int) -> Any:
+    """A started batch listener for consumer *name* of :data:`CONSUMERS`, in a pool of its own."""
+    pool = f"e2e_rounds_{name}"
+    policy = CONSUMERS[name]
+    if policy is None:
+        listener = notification_listener(transport, [ROUTE], [BareEndpoint(counter)], pool=pool,
+                                         batch_size=batch_size, batch_timeout=0.5)
+    else:
+        endpoint = CompatBatchEndpoint(ROUTE, lambda items, _d: counter.add(len(items)), policy=policy)
+        listener = compat_listener(transport, [endpoint], pool=pool, batch_size=batch_size, batch_timeout=0.5)
+    listener.start()
+    return listener
+
+
+def measure_rounds(url: str, samples: int, batch_size: int, rounds: int, timeout: float = 600.0,
+                   seed: int = 0) -> dict[str, list[float]]:
+    """Samples per second of each of :data:`CONSUMERS`, one figure per round.
+
+    Each round publishes *samples* once into every consumer's queue, then
+    drains the queues one after the other in a new random order, so that a
+    slow spell of the machine falls on all consumers alike. A figure counts
+    from the first handler call to the last, so connecting and the first
+    batch are left out alike.
+    """
+    transport = notification_transport(cfg.ConfigOpts(), url, exchange=EXCHANGE)
+    names = list(CONSUMERS)
+    figures: dict[str, list[float]] = {name: [] for name in names}
+    shuffle = random.Random(seed).shuffle
+    try:
+        for name in names:  # declare every pool's queue before the first fill
+            declared = start_consumer(transport, name, Counter(0), batch_size)
+            declared.stop()
+            declared.wait()
+        for _ in range(rounds):
+            fill(transport, samples)
+            shuffle(names)
+            for name in names:
+                counter = Counter(samples)
+                drain(lambda n=name, c=counter: start_consumer(transport, n, c, batch_size), counter, timeout)
+                figures[name].append(counter.rate())
+    finally:
+        transport.cleanup()
+    return figures
 
 
 def measure(url: str, samples: int, batch_size: int, timeout: float = 600.0) -> dict:

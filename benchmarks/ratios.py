@@ -9,15 +9,23 @@ in the same run are judged, never absolute times; every round runs all cases
 in a new random order, so that a slow spell hits peers alike; each case keeps
 the minimum over its rounds; and a ratio that misses is measured again, on
 its own two cases with twice the rounds, before it fails the run.
+
+The end-to-end rows (:data:`E2E_RATIOS`) drain a private RabbitMQ, started
+for the run, with a bare oslo.messaging batch listener and with compat
+consumers (:func:`benchmarks.e2e_rabbitmq.measure_rounds`); ``--no-e2e``
+leaves them out, and they are skipped, saying why, where ``rabbitmq-server``
+is not installed (unless ``CEILOCOMPAT_REQUIRE_RABBITMQ=1``, as in CI).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pathlib
 import platform
 import random
 import sys
+import tempfile
 import time
 from typing import Callable, Iterable
 
@@ -89,6 +97,10 @@ RATIOS = (
     Ratio("ceilometer verify / reference, event 16 traits", "ceilometer_verify_event_16", "verify_event_16_reference",
           at_least=REFERENCE_SIGNING_TARGET),
     Ratio("oslo.versionedobjects / Sample.from_wire", "ovo_from_primitive", "from_wire", at_least=20),
+    Ratio("CompatBatchEndpoint / Sample.from_wire, per sample", "endpoint_batch_of_50", "from_wire_each_of_50",
+          at_most=1.3),
+    Ratio("CompatBatchEndpoint verified / verify + from_wire", "endpoint_verified_batch_of_50",
+          "verify_from_wire_each_of_50"),
     Ratio("from_wire, 5 unknown keys / none", "from_wire_plus_5", "from_wire"),
     Ratio("from_wire, 20 unknown keys / none", "from_wire_plus_20", "from_wire"),
     Ratio("from_wire, Kilo keys / today's", "from_wire_kilo", "from_wire"),
@@ -103,6 +115,18 @@ RATIOS = (
     Ratio("Event, 10 traits: ours / msgspec.convert", "event_from_wire", "msgspec_event"),
     Ratio("ceilometer compute / ours, sample", "ceilometer_compute_sample", "compute_sample"),
 )
+
+#: Samples per second of a compat consumer over those of a bare listener, draining the same queue contents.
+E2E_RATIOS = (
+    Ratio("e2e RabbitMQ: compat, signatures off / bare listener", "bare", "compat-off", at_least=0.95),
+    Ratio("e2e RabbitMQ: compat, signatures verified / bare listener", "bare", "compat-verify", at_least=0.80),
+)
+
+E2E_MODES = {
+    # samples published per round (in messages of 50), rounds
+    "quick": (40_000, 3),
+    "full": (50_000, 8),
+}
 
 MODES = {
     # rounds per case, seconds per round
@@ -214,9 +238,53 @@ def confirm_failures(best: dict[str, float], rounds: int, round_seconds: float) 
     return confirmed
 
 
+def measure_e2e(mode: str, out: Callable[[str], None]) -> list[Ratio] | None:
+    """Run the end-to-end rows on a private broker; the rows that missed, or None when skipped."""
+    from benchmarks.e2e_rabbitmq import measure_rounds
+    from ceilocompat.testing import RabbitMQBroker, RabbitMQUnavailable, find_rabbitmq
+
+    try:
+        binaries = find_rabbitmq()
+    except RabbitMQUnavailable as exc:
+        if os.environ.get("CEILOCOMPAT_REQUIRE_RABBITMQ") == "1":
+            out(f"end to end: CEILOCOMPAT_REQUIRE_RABBITMQ=1 but {exc}")
+            return list(E2E_RATIOS)
+        out(f"end to end: skipped ({exc})")
+        return None
+    samples, rounds = E2E_MODES[mode]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="ceilocompat-ratios-") as base:
+        broker = RabbitMQBroker(pathlib.Path(base), binaries)
+        broker.start()
+        try:
+            figures = measure_rounds(broker.url, samples, batch_size=50, rounds=rounds)
+            best = {name: 1 / max(rates) for name, rates in figures.items()}
+            first_failures = [r.label for r in E2E_RATIOS if r.verdict(ratio_value(r, best)) == "FAIL"]
+            if first_failures:
+                again = measure_rounds(broker.url, samples, batch_size=50, rounds=rounds * 2, seed=1)
+                for name, rates in again.items():
+                    figures[name] += rates
+                    best[name] = min(best[name], 1 / max(rates))
+        finally:
+            broker.close()
+    out(f"end to end: {samples} samples per round in messages of 50, listener batches of 50, "
+        f"{len(figures['bare'])} interleaved rounds, best round kept; took {time.perf_counter() - started:.0f} s")
+    out("")
+    rounds_row = [(name, " ".join(f"{rate / 1000:.1f}k" for rate in rates)) for name, rates in figures.items()]
+    out(rst_table(("consumer", "samples/s, each round"), rounds_row))
+    out("")
+    rows = [(r.label, f"{ratio_value(r, best):.2f}", r.target, r.verdict(ratio_value(r, best))) for r in E2E_RATIOS]
+    out(rst_table(("ratio (samples/s / samples/s)", "value", "target", "verdict"), rows))
+    out("")
+    if first_failures:
+        out(f"measured again before judging: {', '.join(first_failures)}")
+    return [r for r in E2E_RATIOS if r.verdict(ratio_value(r, best)) == "FAIL"]
+
+
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ratios", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (CI; well under a minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (CI; about two minutes)")
+    parser.add_argument("--no-e2e", action="store_true", help="leave out the end-to-end rows (no broker started)")
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     rounds, round_seconds = MODES[mode]
@@ -239,6 +307,9 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     if first_failures:
         out(f"measured again before judging: {', '.join(first_failures)}")
     failures = [r for r in RATIOS if r.verdict(ratio_value(r, best)) == "FAIL"]
+    if not args.no_e2e:
+        failures += measure_e2e(mode, out) or []
+        elapsed = time.perf_counter() - started
     out(f"noise margin {NOISE_MARGIN:.0%}; {len(failures)} ratio(s) missed their target; took {elapsed:.0f} s")
     return 1 if failures else 0
 
