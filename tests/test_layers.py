@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("integrity", ("ceilocompat._signing", "ceilocompat._signing_accel")),
     ("bytes", ("ceilocompat._envelope",)),
     ("models", ("ceilocompat.models",)),
-    ("payloads", ("ceilocompat._payload", "ceilocompat._documents")),
+    ("payloads", ("ceilocompat._payload", "ceilocompat._documents", "ceilocompat._key_shapes")),
     ("places", ("ceilocompat.partitioning",)),
     ("routes", ("ceilocompat.routing",)),
     ("consumers", ("ceilocompat._consumers", "ceilocompat._publisher", "ceilocompat._sending",

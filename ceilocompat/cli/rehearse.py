@@ -53,12 +53,15 @@ CRASH_STEP, RESTART_STEP, KILL_NODE_STEP, NODE_BACK_STEP = 2, 3, 3, 4
 
 def command_rehearse(args: argparse.Namespace) -> int:
     """Run ``ceilocompat rehearse`` with parsed arguments."""
-    start_broker = args.start_broker or args.restart_broker or args.kill_node or args.nodes > 1
+    start_broker = args.start_broker or args.restart_broker or args.kill_node or args.partition_node or args.nodes > 1
     if start_broker and args.transport:
         return refuse("rehearse", "--start-broker, --nodes, --kill-node and --restart-broker start their own "
                       "broker; leave out --transport")
-    if args.kill_node and args.nodes < 3:
-        return refuse("rehearse", "--kill-node needs a cluster whose majority survives: add --nodes 3 (or more)")
+    if args.kill_node and args.partition_node:
+        return refuse("rehearse", "--kill-node and --partition-node lose the same node two ways: choose one")
+    lose = "--kill-node" if args.kill_node else "--partition-node" if args.partition_node else None
+    if lose and args.nodes < 3:
+        return refuse("rehearse", f"{lose} needs a cluster whose majority survives: add --nodes 3 (or more)")
     if args.restart_broker and args.nodes > 1:
         return refuse("rehearse", "--restart-broker restarts a single node; with --nodes use --kill-node")
     try:
@@ -80,7 +83,8 @@ def command_rehearse(args: argparse.Namespace) -> int:
             return refuse("rehearse", f"{', '.join(simulated)} simulate(s) what --real runs for real; leave it out")
         own_config = [flag for flag, given in (("--config-file", args.config_file),
                                                ("--quorum-queues", args.quorum_queues),
-                                               ("--nodes", args.nodes > 1), ("--kill-node", args.kill_node)) if given]
+                                               ("--nodes", args.nodes > 1), ("--kill-node", args.kill_node),
+                                               ("--partition-node", args.partition_node)) if given]
         if own_config:
             return refuse("rehearse", f"{', '.join(own_config)}: the real services run on one RabbitMQ node with "
                           "the ceilometer.conf the rehearsal writes for them; leave it out")
@@ -92,15 +96,15 @@ def command_rehearse(args: argparse.Namespace) -> int:
     broker = None
     try:
         if start_broker:
-            broker = start_private_broker(args.nodes)
+            broker = start_private_broker(args.nodes, hosts_in_namespaces=args.partition_node)
         url = broker.url if broker else (args.transport or "fake://")
         hooks: dict[int, Callable[[Rehearsal], None]] = {}
         if args.crash_consumer:
             hooks[CRASH_STEP] = crash_a_consumer
         if args.restart_broker and broker is not None:
             hooks[RESTART_STEP] = restarting(broker)
-        if args.kill_node:
-            loss = NodeLoss(broker)
+        if lose:
+            loss = NodeLoss(broker, partition=args.partition_node)
             hooks[KILL_NODE_STEP], hooks[NODE_BACK_STEP] = loss.kill, loss.restart
         common = dict(
             path=args.path, transport_url=url, samples=args.samples, from_release=str(args.from_release),
@@ -117,7 +121,9 @@ def command_rehearse(args: argparse.Namespace) -> int:
         else:
             rehearsal = Rehearsal(**common, strict_fields=args.strict_consumer or (), pin_new_producers=args.pin,
                                   hooks=hooks, dwell=args.dwell if args.dwell is not None else 3.0)
-        report = rehearsal.run()
+        # A cluster in network namespaces is reached from its client namespace only.
+        in_namespaces = broker if args.partition_node else None
+        report = in_namespaces.client.call(rehearsal.run) if in_namespaces is not None else rehearsal.run()
     except _FAILURES as exc:
         error("rehearse", " ".join(str(exc).split()) or type(exc).__name__)
         return ExitCode.USAGE
@@ -151,15 +157,27 @@ def format_report(report: RehearsalReport) -> str:
     return table + "\n\n" + notes + report.summary()
 
 
-def start_private_broker(nodes: int = 1) -> Any:
-    """Start a private RabbitMQ on loopback, one node or a cluster (needs rabbitmq-server), saying so on stderr."""
-    from ceilocompat.testing import RabbitMQBroker, find_rabbitmq
-    from ceilocompat.testing.cluster import RabbitMQCluster
+def start_private_broker(nodes: int = 1, *, hosts_in_namespaces: bool = False) -> Any:
+    """Start a private RabbitMQ, one node or a cluster (needs rabbitmq-server), saying so on stderr.
+
+    On loopback, or with *hosts_in_namespaces* a cluster whose nodes are
+    hosts in network namespaces of their own (needs root), so that one can
+    be cut off.
+    """
+    from ceilocompat.testing import NetnsCluster, RabbitMQBroker, RabbitMQCluster, find_rabbitmq
 
     base = Path(tempfile.mkdtemp(prefix="ceilocompat-rabbitmq-"))
-    broker = RabbitMQCluster(base, nodes, find_rabbitmq()) if nodes > 1 else RabbitMQBroker(base, find_rabbitmq())
+    broker: Any
+    if hosts_in_namespaces:
+        broker = NetnsCluster(base, nodes, find_rabbitmq())
+    elif nodes > 1:
+        broker = RabbitMQCluster(base, nodes, find_rabbitmq())
+    else:
+        broker = RabbitMQBroker(base, find_rabbitmq())
     where = ",".join(part.split("@")[-1] for part in broker.url.removeprefix("rabbit://").split(","))
     what = f"a private {nodes}-node RabbitMQ cluster" if nodes > 1 else "a private RabbitMQ"
+    if hosts_in_namespaces:
+        what += " in network namespaces"
     print(f"starting {what} on {where} ...", file=sys.stderr, flush=True)
     try:
         broker.start()
@@ -200,6 +218,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     rehearse.add_argument(
         "--nodes", type=positive_int, default=1, metavar="N",
         help="with --start-broker: start a private cluster of N RabbitMQ nodes on loopback (default: 1)",
+    )
+    rehearse.add_argument(
+        "--partition-node", action="store_true",
+        help="run the cluster's nodes as hosts in network namespaces (needs root), cut the node leading the "
+        "consumed queues off the network in step 3 and heal it in step 4 (needs --nodes 3 or more)",
     )
     rehearse.add_argument(
         "--kill-node", action="store_true",

@@ -52,6 +52,8 @@ def test_an_unreachable_broker_is_named_and_given_up_on():
     (["--samples", "0"], "argument --samples: must be a whole number of at least 1"),
     (["--nodes", "0"], "argument --nodes: must be a whole number of at least 1"),
     (["--kill-node", "--nodes", "2"], "--kill-node needs a cluster whose majority survives"),
+    (["--partition-node", "--nodes", "2"], "--partition-node needs a cluster whose majority survives"),
+    (["--partition-node", "--kill-node", "--nodes", "3"], "choose one"),
     (["--nodes", "3", "--transport", "rabbit://h/"], "start their own broker; leave out --transport"),
     (["--restart-broker", "--nodes", "3"], "with --nodes use --kill-node"),
     (["--real", "--start-broker", "--quorum-queues"], "--quorum-queues: the real services run on one RabbitMQ node"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from ceilocompat.testing import NetnsCluster, RabbitMQUnavailable
@@ -27,10 +30,9 @@ def hosts(tmp_path_factory):
         cluster.close()
 
 
-@pytest.mark.parametrize("path", ["partial", "full"])
-def test_a_node_cut_off_and_healed_loses_and_duplicates_nothing(hosts, path):
-    partition = NodeLoss(hosts, partition=True, failover_timeout=60.0)
-    rehearsal = Rehearsal(path=path, transport_url=hosts.url, samples=200, dwell=2.0, quorum_queues=True,
+def test_a_node_cut_off_and_healed_loses_and_duplicates_nothing(hosts):
+    partition = NodeLoss(hosts, partition=True)
+    rehearsal = Rehearsal(path="partial", transport_url=hosts.url, samples=200, dwell=2.0, quorum_queues=True,
                           hooks={CUT_STEP: partition.kill, HEAL_STEP: partition.restart})
     report = hosts.client.call(rehearsal.run)  # the rehearsal's connections start in the client namespace
     assert report.error is None, report.error
@@ -42,3 +44,16 @@ def test_a_node_cut_off_and_healed_loses_and_duplicates_nothing(hosts, path):
     assert any("healed the network" in note for note in report.events)
     assert not hosts.partitioned
     assert not [name for name in hosts.queues() if rehearsal.run_id in name]
+
+
+def test_the_command_line_cuts_a_node_of_its_own_cluster_off_and_exits_0():
+    proc = subprocess.run(
+        [sys.executable, "-m", "ceilocompat", "rehearse", "--start-broker", "--nodes", "3", "--partition-node",
+         "--quorum-queues", "--path", "full", "--samples", "150", "--dwell", "2"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "3-node RabbitMQ cluster in network namespaces" in proc.stderr
+    assert "! cut RabbitMQ node" in proc.stdout and "! healed the network" in proc.stdout
+    assert "(quorum queues): 0 lost, 0 rejected, 0 duplicates removed" in proc.stdout
