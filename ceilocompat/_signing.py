@@ -45,22 +45,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Callable
+from typing import Any, Protocol
 
 from ceilocompat._errors import DecodeError
 
 SIGNATURE_KEY = "message_signature"
 
 #: Ceilometer's default ``[publisher] telemetry_secret``.
-DEFAULT_SECRET = "change this for valid signing"
+DEFAULT_SECRET = "change this for valid signing"  # noqa: S105  Ceilometer's published default, not a secret
 
 NoneType = type(None)
 
+#: A message: any mapping; keys of mixed types, which cannot be sorted, are refused with DecodeError.
+_Message = Mapping[Any, Any]
 
-def compute_signature(message: Mapping, secret: str | bytes) -> str:
+
+def compute_signature(message: _Message, secret: str | bytes) -> str:
     """Return Ceilometer's signature of *message* under *secret* (hex text).
 
     Raises :class:`~ceilocompat.DecodeError` for a message that cannot be
@@ -70,7 +73,7 @@ def compute_signature(message: Mapping, secret: str | bytes) -> str:
     return _ACTIVE.compute_signature(message, secret)
 
 
-def verify_signature(message: Mapping, secret: str | bytes, legacy: bool = False) -> bool:
+def verify_signature(message: _Message, secret: str | bytes, legacy: bool = False) -> bool:
     """Check *message*'s ``message_signature`` against its content.
 
     With an empty secret every message passes, as in Ceilometer. A missing,
@@ -83,7 +86,7 @@ def verify_signature(message: Mapping, secret: str | bytes, legacy: bool = False
     return _ACTIVE.verify_signature(message, secret, legacy)
 
 
-def compute_legacy_signature(message: Mapping, secret: str | bytes) -> str:
+def compute_legacy_signature(message: _Message, secret: str | bytes) -> str:
     """The signature a Python 2 era producer (Ceilometer < 8.0.0) computed.
 
     Lists render as Python 2 printed them (``['a']``), top-level floats with
@@ -91,6 +94,14 @@ def compute_legacy_signature(message: Mapping, secret: str | bytes) -> str:
     which Python 2 did not guarantee.
     """
     return _ACTIVE.compute_legacy_signature(message, secret)
+
+
+class _Accelerator(Protocol):
+    """What the compiled module (``ceilocompat._signing_accel``) offers: None defers to the reference."""
+
+    def signature(self, message: _Message, secret: str | bytes, legacy: bool, /) -> str | None: ...
+
+    def verify(self, message: _Message, secret: str | bytes, legacy: bool, /) -> bool | None: ...
 
 
 class Implementation:
@@ -106,14 +117,14 @@ class Implementation:
     ('python', True)
     """
 
-    def __init__(self, name: str, accel: Any = None) -> None:
+    def __init__(self, name: str, accel: _Accelerator | None = None) -> None:
         self.name = name
         sign = accel.signature if accel is not None else None
         check = accel.verify if accel is not None else None
         self.compute_signature = _signer(sign, _CURRENT)
         self.compute_legacy_signature = _signer(sign, _LEGACY)
 
-        def verify_signature(message: Mapping, secret: str | bytes, legacy: bool = False) -> bool:
+        def verify_signature(message: _Message, secret: str | bytes, legacy: bool = False) -> bool:
             if check is not None:
                 verdict = check(message, secret, legacy)
                 if verdict is not None:
@@ -126,11 +137,13 @@ class Implementation:
         return f"<signing implementation {self.name!r}>"
 
 
-def _signer(sign: Callable | None, rendering: _Rendering) -> Callable[[Mapping, str | bytes], str]:
+def _signer(
+    sign: Callable[[_Message, str | bytes, bool], str | None] | None, rendering: _Rendering
+) -> Callable[[_Message, str | bytes], str]:
     """A signing function: *sign* (compiled) where it renders, else the reference."""
     legacy = rendering is _LEGACY
 
-    def compute_signature(message: Mapping, secret: str | bytes) -> str:
+    def compute_signature(message: _Message, secret: str | bytes) -> str:
         if sign is not None:
             signature = sign(message, secret, legacy)
             if signature is not None:
@@ -140,7 +153,7 @@ def _signer(sign: Callable | None, rendering: _Rendering) -> Callable[[Mapping, 
     return compute_signature
 
 
-def _verify(message: Mapping, secret: str | bytes, legacy: bool) -> bool:
+def _verify(message: _Message, secret: str | bytes, legacy: bool) -> bool:
     if not secret:
         return True
     if message.__class__ is not dict and not isinstance(message, Mapping):
@@ -190,7 +203,7 @@ class _Rendering:
         self,
         render_list: Callable[[Any], str],
         render_scalar: Callable[[Any], str],
-        plain_scalars: frozenset,
+        plain_scalars: frozenset[type],
         text_slot: str | None,
         decode_skipped: Callable[[Any], Any] | None = None,
     ) -> None:
@@ -199,16 +212,16 @@ class _Rendering:
         self.render_scalar = render_scalar
         self.plain_scalars = plain_scalars
         self.list_slots = {str: text_slot, int: "%r", float: "%r", bool: "%r", NoneType: "%r"} if text_slot else {}
-        self.top_plans: list = []
+        self.top_plans: list[_Plan] = []
         self.list_templates = _BoundedCache()
 
 
-class _BoundedCache(dict):
+class _BoundedCache(dict[tuple[Any, ...], str]):
     """A dict that forgets everything when it reaches its limit."""
 
     limit = 1024
 
-    def remember(self, key: Any, value: Any) -> None:
+    def remember(self, key: tuple[Any, ...], value: str) -> None:
         if len(self) >= self.limit:
             self.clear()
         self[key] = value
@@ -221,10 +234,22 @@ _MAX_TEMPLATE_CHARS = 16384
 _MAX_PLANNED_DEPTH = 32
 
 _MAC_CACHE_LIMIT = 16
-_keyed_macs: dict[bytes, Any] = {}
 
 
-def _signature(message: Mapping, secret: str | bytes, rendering: _Rendering) -> str:
+class _Mac(Protocol):
+    """A keyed HMAC: :class:`hmac.HMAC`, or the OpenSSL object behind it."""
+
+    def copy(self) -> _Mac: ...
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+_keyed_macs: dict[bytes, _Mac] = {}
+
+
+def _signature(message: _Message, secret: str | bytes, rendering: _Rendering) -> str:
     if not secret:
         return ""
     if isinstance(secret, str):
@@ -249,7 +274,7 @@ def _signature(message: Mapping, secret: str | bytes, rendering: _Rendering) -> 
     return mac.hexdigest()
 
 
-def _keyed_mac(secret: bytes) -> Any:
+def _keyed_mac(secret: bytes) -> _Mac:
     """An HMAC-SHA256 keyed with *secret*, kept to be copied for each message.
 
     Copying skips the key set-up; where OpenSSL backs :mod:`hmac`, its own
@@ -257,8 +282,9 @@ def _keyed_mac(secret: bytes) -> Any:
     """
     if len(_keyed_macs) >= _MAC_CACHE_LIMIT:
         _keyed_macs.clear()
-    mac = hmac.new(secret, digestmod=hashlib.sha256)
-    mac = _keyed_macs[secret] = getattr(mac, "_hmac", None) or mac
+    wrapper = hmac.new(secret, digestmod=hashlib.sha256)
+    mac: _Mac = getattr(wrapper, "_hmac", None) or wrapper
+    _keyed_macs[secret] = mac
     return mac
 
 
@@ -279,17 +305,17 @@ class _Plan:
     the template last used for a list.
     """
 
-    __slots__ = ("size", "get_values", "types", "template", "specials", "reusable")
+    __slots__ = ("get_values", "reusable", "size", "specials", "template", "types")
 
-    def __init__(self, mapping: Mapping, prefix: str, rendering: _Rendering) -> None:
+    def __init__(self, mapping: _Message, prefix: str, rendering: _Rendering) -> None:
         keys = _sorted_keys(mapping, prefix)
         self.size = len(keys)
         self.get_values = _values_getter(keys)
         values = self.get_values(mapping)
         self.types = tuple(map(type, values))
-        pieces = []
-        specials = []
-        for index, (key, value) in enumerate(zip(keys, values)):
+        pieces: list[str] = []
+        specials: list[list[Any]] = []
+        for index, (key, value) in enumerate(zip(keys, values, strict=True)):
             # Ceilometer: str() of a top-level name, format() of nested ones
             name = f"{prefix}{key}" if prefix else str(key)
             if not prefix and key == SIGNATURE_KEY and not isinstance(value, dict):
@@ -321,7 +347,7 @@ class _Plan:
             and all(type(key) is str for key in keys)
         )
 
-    def values_of(self, mapping: Mapping) -> tuple | None:
+    def values_of(self, mapping: _Message) -> tuple[Any, ...] | None:
         """*mapping*'s values in this plan's order, or None if it has another shape."""
         if mapping.__class__ is not dict or len(mapping) != self.size:
             return None
@@ -332,7 +358,7 @@ class _Plan:
         return values if tuple(map(type, values)) == self.types else None
 
 
-def _render_mapping(mapping: Mapping, prefix: str, rendering: _Rendering, plans: list, depth: int = 0) -> str:
+def _render_mapping(mapping: _Message, prefix: str, rendering: _Rendering, plans: list[_Plan], depth: int = 0) -> str:
     """Ceilometer's ``name value`` text of *mapping* and everything below it.
 
     *prefix* is ``""`` for the message itself and ``"parent:"`` below it;
@@ -352,32 +378,32 @@ def _render_mapping(mapping: Mapping, prefix: str, rendering: _Rendering, plans:
             del plans[_TOP_PLANS if not prefix else 1 :]
     specials = plan.specials
     if specials:
-        values = list(values)
+        filled = list(values)
         for index, kind, child_prefix, last_used in specials:
-            value = values[index]
+            value = filled[index]
             if kind is _MAPPING:
-                values[index] = _render_mapping(value, child_prefix, rendering, last_used, depth + 1) if value else ""
+                filled[index] = _render_mapping(value, child_prefix, rendering, last_used, depth + 1) if value else ""
             elif kind is _LIST:
-                values[index] = _render_list(value, rendering, last_used)
+                filled[index] = _render_list(value, rendering, last_used)
             elif kind is _SCALAR:
-                values[index] = rendering.render_scalar(value)
+                filled[index] = rendering.render_scalar(value)
             else:
                 if rendering.decode_skipped is not None and isinstance(value, (list, tuple)):
                     rendering.decode_skipped(value)
-                values[index] = ""
-        values = tuple(values)
+                filled[index] = ""
+        values = tuple(filled)
     return plan.template % values
 
 
-def _render_mapping_iteratively(mapping: Mapping, prefix: str, rendering: _Rendering) -> str:
+def _render_mapping_iteratively(mapping: _Message, prefix: str, rendering: _Rendering) -> str:
     """The same text for a nested level, without plans and without recursion.
 
     A dict that contains itself is refused (Ceilometer recurses until
     Python's recursion limit).
     """
-    parts = []
+    parts: list[str] = []
     append = parts.append
-    stack = [(prefix, mapping, iter(_sorted_keys(mapping, prefix)))]
+    stack: list[tuple[str, _Message, Iterator[Any]]] = [(prefix, mapping, iter(_sorted_keys(mapping, prefix)))]
     open_levels = {id(mapping)}
     while stack:
         prefix, mapping, keys_left = stack[-1]
@@ -400,14 +426,14 @@ def _render_mapping_iteratively(mapping: Mapping, prefix: str, rendering: _Rende
     return "".join(parts)
 
 
-def _sorted_keys(mapping: Mapping, prefix: str) -> list:
+def _sorted_keys(mapping: _Message, prefix: str) -> list[Any]:
     try:
         return sorted(mapping)
     except TypeError:
         raise DecodeError(prefix.rstrip(":"), list(mapping)[:4], "keys of mixed types cannot be ordered") from None
 
 
-def _values_getter(keys: list) -> Callable[[Mapping], tuple]:
+def _values_getter(keys: list[Any]) -> Callable[[_Message], tuple[Any, ...]]:
     if len(keys) >= 2:
         return itemgetter(*keys)
     if keys:
@@ -426,8 +452,11 @@ _ROWS = frozenset({list, tuple})
 _BAKED = frozenset({str, int})
 _TEXT_MARK, _OTHER_MARK = "\x00", "\x01"  # never in a repr: control characters are escaped
 
+#: A one-item list: the ``(key, template)`` last used at one place in a message, or None.
+_LastUsed = list[tuple[tuple[Any, ...], str] | None]
 
-def _render_list(value: Any, rendering: _Rendering, last_used: list | None = None) -> str:
+
+def _render_list(value: Any, rendering: _Rendering, last_used: _LastUsed | None = None) -> str:
     """``str()`` of Ceilometer's ``decode_unicode(value)``.
 
     *last_used* is a one-item list holding ``(key, template)`` last used at
@@ -440,7 +469,7 @@ def _render_list(value: Any, rendering: _Rendering, last_used: list | None = Non
     return rendering.render_list(value)
 
 
-def _render_list_from_template(value: Any, rendering: _Rendering, last_used: list | None) -> str | None:
+def _render_list_from_template(value: Any, rendering: _Rendering, last_used: _LastUsed | None) -> str | None:
     """Render a flat list of scalars or a table of rows, or None if not one.
 
     A table's rows are lists of one length whose leading columns hold only
@@ -450,6 +479,8 @@ def _render_list_from_template(value: Any, rendering: _Rendering, last_used: lis
     only serves lists it renders exactly.
     """
     item_types = tuple(map(type, value))
+    baked: tuple[tuple[Any, ...], ...] | None
+    key: tuple[Any, ...]
     if _ROWS.issuperset(item_types):
         try:
             columns = tuple(zip(*value, strict=True))
@@ -463,6 +494,7 @@ def _render_list_from_template(value: Any, rendering: _Rendering, last_used: lis
         baked, slots = None, tuple(value)
         key = (None, item_types)
     last = last_used[0] if last_used is not None else None
+    template: str | None
     if last is not None and last[0] == key:
         template = last[1]
     else:
@@ -495,7 +527,9 @@ class _Mark:
         return self.mark
 
 
-def _list_template(baked: tuple | None, slots: tuple, rendering: _Rendering) -> str | None:
+def _list_template(
+    baked: tuple[tuple[Any, ...], ...] | None, slots: tuple[Any, ...], rendering: _Rendering
+) -> str | None:
     """The ``%`` template of one list shape.
 
     ``""`` means the shape is known to render the plain way (kept, so it is
@@ -510,7 +544,7 @@ def _list_template(baked: tuple | None, slots: tuple, rendering: _Rendering) -> 
     if baked and not set(map(type, chain.from_iterable(baked))) <= _BAKED:
         return None
     marks = [_Mark(_TEXT_MARK if cls is str else _OTHER_MARK) for cls in slot_types]
-    skeleton = marks if baked is None else [[*row, mark] for *row, mark in zip(*baked, marks)]
+    skeleton = marks if baked is None else [[*row, mark] for *row, mark in zip(*baked, marks, strict=True)]
     text = rendering.render_list(skeleton)
     if len(text) > _MAX_TEMPLATE_CHARS:
         return None
@@ -522,9 +556,9 @@ def _list_template(baked: tuple | None, slots: tuple, rendering: _Rendering) -> 
 # --- the plain renderers, step by step as in Ceilometer -------------------------------
 
 
-def _as_ceilometer_list(items: Any) -> list:
+def _as_ceilometer_list(items: Any) -> list[Any]:
     """Ceilometer's ``decode_unicode`` of a list: text to bytes, bytes to text."""
-    out = []
+    out: list[Any] = []
     append = out.append
     for item in items:
         cls = item.__class__
@@ -552,11 +586,11 @@ def _as_ceilometer_list_item(value: Any) -> Any:
     return value
 
 
-def _first(item: tuple) -> Any:
+def _first(item: tuple[Any, Any]) -> Any:
     return item[0]
 
 
-def _render_list_plain(value: Any, render: Callable[[list], str] = str) -> str:
+def _render_list_plain(value: Any, render: Callable[[list[Any]], str] = str) -> str:
     try:
         return render(_as_ceilometer_list(value))
     except TypeError:
@@ -570,7 +604,7 @@ def _decode_list_plain(value: Any) -> None:
     _render_list_plain(value, _nothing)
 
 
-def _nothing(decoded: list) -> str:
+def _nothing(decoded: list[Any]) -> str:
     return ""
 
 
