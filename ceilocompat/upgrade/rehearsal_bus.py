@@ -99,18 +99,21 @@ class RehearsalBus:
             )
         return parsed
 
-    def check_reachable(self, timeout: float) -> None:
+    def check_reachable(self, timeout: float, *, every_host: bool = True) -> None:
         """Log in to every broker host of a ``rabbit://`` URL within *timeout* seconds each.
 
         Raises ConnectionError naming the hosts (``host:port``, never the
-        credentials) that could not be reached, and why.
+        credentials) that could not be reached, and why: if any could not be,
+        or with ``every_host=False`` only if none could (a cluster that lost
+        a node is still a broker).
         """
         if not self.is_rabbit:
             return
         import amqp
 
         failures = []
-        for address, user, password in self._brokers():
+        brokers = self._brokers()
+        for address, user, password in brokers:
             connection = amqp.Connection(host=address, userid=user, password=password,
                                          virtual_host=self.parsed_url().virtual_host or "/", connect_timeout=timeout)
             try:
@@ -119,7 +122,7 @@ class RehearsalBus:
                 failures.append(f"{address} ({' '.join(str(exc).split()) or type(exc).__name__})")
             finally:
                 connection.collect()
-        if failures:
+        if failures and (every_host or len(failures) == len(brokers)):
             raise ConnectionError(
                 f"cannot reach the broker at {', '.join(failures)} within {timeout:g}s; "
                 "check the transport URL and that RabbitMQ runs there"

@@ -115,3 +115,17 @@ def test_rehearse_command_starts_restarts_and_crashes_on_its_own_broker(rabbitmq
     data = json.loads(result.stdout)
     assert data["lost"] == 0 and data["rejected"] == 0
     assert len(data["events"]) == 2
+
+
+@pytest.mark.rabbitmq
+def test_a_host_that_is_down_fails_the_check_of_every_host_but_not_the_check_of_any(rabbitmq):
+    from ceilocompat.testing._processes import free_port
+
+    closed = f"127.0.0.1:{free_port()}"
+    bus = Bus(rabbitmq.url.rstrip("/") + f",guest:guest@{closed}/", "abc")
+    with pytest.raises(ConnectionError, match=f"cannot reach the broker at {closed} "):
+        bus.check_reachable(5.0)
+    bus.check_reachable(5.0, every_host=False)  # the cluster lost a node, not the broker
+    nobody = Bus(f"rabbit://guest:guest@{closed}/", "abc")
+    with pytest.raises(ConnectionError, match=closed):
+        nobody.check_reachable(5.0, every_host=False)
