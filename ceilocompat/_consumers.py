@@ -32,7 +32,8 @@ import logging
 import re
 import threading
 import types
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -40,9 +41,9 @@ from ceilocompat._errors import DecodeError, shorten
 from ceilocompat._key_shapes import KeyShapes
 from ceilocompat._messaging import oslo_messaging
 from ceilocompat._payload import Rejected, decode_each
-from ceilocompat.routing import Route, notification_listener
 from ceilocompat._signing import verify_signature
-from ceilocompat.models import Sample, model_named
+from ceilocompat.models import Sample, WireModel, model_named
+from ceilocompat.routing import Route, notification_listener
 
 LOG = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class DeadLetter:
     message_id: str | None
     tries: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
 
 
@@ -125,6 +126,8 @@ class _MessageMemory:
             self._lock.release()
 
     def forget(self, message_id: str | None) -> None:
+        if message_id is None:  # never counted (see add)
+            return
         self._lock.acquire()
         try:
             self._counts.pop(message_id, None)
@@ -209,7 +212,8 @@ class ConsumerPolicy:
     secret: str | None = None
     dead_letter: Callable[[DeadLetter], None] = log_dead_letter
     require_resource_id: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    deduplicate: RecentMessageIds | None = attrs.field(default=0, converter=_deduplicator)
+    # attrs' stubs type the default as the attribute, not as the converter's input (python-attrs/attrs#518).
+    deduplicate: RecentMessageIds | None = attrs.field(default=0, converter=_deduplicator)  # type: ignore[assignment]
 
     @max_tries.validator
     def _positive(self, _attribute: Any, value: int) -> None:
@@ -288,7 +292,7 @@ class ConsumerCounters:
         finally:
             self._lock.release()
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """All counters as plain data (safe to log or serialise)."""
         with self._lock:
             return {
@@ -325,7 +329,14 @@ class Delivery:
     context: Any = attrs.field(repr=False, default=None)
 
 
-Handler = Callable[[list, Delivery], Any]
+Handler = Callable[[list[Any], Delivery], Any]
+
+#: A signature check: ``verify(wire, secret)``, :func:`~ceilocompat.verify_signature` or its legacy variant.
+_Verify = Callable[[Any, str], bool]
+
+#: What an endpoint works out once per policy: the policy, the decoder, and the signature check with its
+#: secret (None when signatures are not checked).
+_Plan = tuple[ConsumerPolicy, Callable[[Any], Any], tuple[_Verify, str] | None]
 
 
 class CompatEndpoint:
@@ -349,30 +360,31 @@ class CompatEndpoint:
         *,
         policy: ConsumerPolicy | None = None,
         counters: ConsumerCounters | None = None,
-        model: type | None = None,
+        model: type[WireModel] | None = None,
         version: str | None = None,
-        shadow: "ShadowDecode | None" = None,
+        shadow: ShadowDecode | None = None,
     ) -> None:
         self.route = route
         self.handler = handler
         self.policy = policy or ConsumerPolicy()
         self.counters = counters or ConsumerCounters()
-        self.model = model if model is not None else _builtin_model(route)
+        self.model: type[WireModel] = model if model is not None else _builtin_model(route)
         self.view = self.model.__wire__.view(version) if version else self.model.__wire__.latest
         self.shadow = shadow
         self._tries = _MessageMemory()
         self._shapes = KeyShapes(self.model.__wire__)
-        self._planned: tuple[ConsumerPolicy, Any, Any] | None = None
+        self._planned: _Plan | None = None
         # Every endpoint of a listener sees every message of the listener's
         # queues; each claims only its route's event type.
         self.filter_rule = oslo_messaging.NotificationFilter(event_type=f"^{re.escape(route.event_type)}$")
         setattr(self, route.priority, self._on_notification)
 
-    def claims(self, message: Mapping) -> bool:
+    def claims(self, message: Mapping[str, Any]) -> bool:
         """True when this endpoint handles *message* (an oslo.messaging message dict)."""
-        return self.filter_rule.match(
+        matched: bool = self.filter_rule.match(
             message["ctxt"], message["publisher_id"], message["event_type"], message["metadata"], message["payload"]
         )
+        return matched
 
     def __repr__(self) -> str:
         return f"<CompatEndpoint {self.route.routing_key} {self.view!r}>"
@@ -399,7 +411,7 @@ class CompatEndpoint:
 
     def process(self, payload: Any, delivery: Delivery, tries: int = 1) -> Any:
         """Decode, check and hand over one message's payload; REQUEUE or HANDLED."""
-        policy, decode, verify = self._plan()
+        policy, decode, check = self._plan()
         decoded, generations, unknown_keys, reasons, shadow = 0, _NO_COUNTS, _NO_COUNTS, _NO_COUNTS, _NO_COUNTS
         try:
             items, rejected, wires = decode_each(payload, decode)
@@ -409,8 +421,9 @@ class CompatEndpoint:
                 reasons = {"decode": len(rejected)}
             if self.shadow is not None:
                 shadow = self.shadow.tally(wires)
-            if verify is not None:
-                unverified = _unverified(items, wires, policy.secret, verify)
+            if check is not None:
+                verify, secret = check
+                unverified = _unverified(items, wires, secret, verify)
                 if unverified:
                     reasons = {**reasons, "signature": len(unverified)}
                     rejected = rejected + unverified
@@ -424,15 +437,17 @@ class CompatEndpoint:
             good = [item for item in good if not _is_rejected(item, rejected)]
             self._reject(rejected, delivery, tries)
         if good:
+            # The handler is the caller's code: whatever it raises is counted and the message requeued or
+            # dead-lettered by the policy, never raised into oslo.messaging (which would requeue it without end).
             try:
                 self.handler(good, delivery)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 LOG.warning("handler failed on message %s (try %d): %s", delivery.message_id, tries, exc)
                 return self._after_handler_error(payload, delivery, tries, exc)
             self.counters._add_handled(len(good))
         return HANDLED
 
-    def _plan(self) -> tuple[ConsumerPolicy, Any, Any]:
+    def _plan(self) -> _Plan:
         """The policy, the decoder and the signature check it implies, worked out once per policy."""
         planned = self._planned
         if planned is None or planned[0] is not self.policy:
@@ -440,11 +455,13 @@ class CompatEndpoint:
             reader: Any = self.view
             if policy.require_resource_id and "resource_id" in self.view.keys:
                 reader = _RequiringResourceId(self.view)
-            verify = None
+            check: tuple[_Verify, str] | None = None
             if policy.signatures is not Signatures.OFF:
                 legacy = policy.signatures is Signatures.VERIFY_LEGACY
                 verify = functools.partial(verify_signature, legacy=True) if legacy else verify_signature
-            planned = self._planned = (policy, reader.from_wire, verify)
+                # A policy that checks signatures has a secret (ConsumerPolicy refuses one without).
+                check = (verify, policy.secret or "")
+            planned = self._planned = (policy, reader.from_wire, check)
         return planned
 
     def _reject(self, rejected: Sequence[Rejected], delivery: Delivery, tries: int) -> None:
@@ -486,7 +503,7 @@ class CompatBatchEndpoint(CompatEndpoint):
         self._handled = _MessageMemory()
         setattr(self, route.priority, self._on_batch)
 
-    def _on_batch(self, messages: Sequence[Mapping]) -> Any:
+    def _on_batch(self, messages: Sequence[Mapping[str, Any]]) -> Any:
         outcome = HANDLED
         for message in messages:
             message_id = _message_id(message["metadata"])
@@ -526,7 +543,7 @@ def _builtin_model(route: Route) -> Any:
 def _send_dead_letter(policy: ConsumerPolicy, counters: ConsumerCounters, dead: DeadLetter) -> None:
     try:
         policy.dead_letter(dead)
-    except Exception:
+    except Exception:  # the sink is the caller's (or a publish to a broker that may be gone): the log keeps it
         LOG.exception("dead-letter sink failed; logging the dead letter instead")
         log_dead_letter(dead)
     counters.add(dead_lettered=1)
@@ -545,7 +562,7 @@ def _delivery(ctxt: Any, publisher_id: Any, event_type: Any, metadata: Any) -> D
     )
 
 
-def _metadata(metadata: Any) -> Mapping:
+def _metadata(metadata: Any) -> Mapping[str, Any]:
     if metadata.__class__ is dict or isinstance(metadata, collections.abc.Mapping):
         return metadata
     return {}
@@ -560,7 +577,7 @@ def _is_rejected(item: Any, rejected: Sequence[Rejected]) -> bool:
     return any(r.raw is item.received for r in rejected)
 
 
-def _unverified(items: Sequence[Any], wires: Sequence[Any], secret: str, verify: Callable[..., bool]) -> list[Rejected]:
+def _unverified(items: Sequence[Any], wires: Sequence[Any], secret: str, verify: _Verify) -> list[Rejected]:
     """The items whose signature does not verify, as :class:`Rejected` (index into *items*)."""
     rejected = []
     for index, wire in enumerate(wires):
@@ -603,7 +620,7 @@ class UnclaimedEndpoint:
                          "payload": payload, "metadata": metadata}])
         return HANDLED
 
-    def _on_batch(self, messages: Sequence[Mapping]) -> Any:
+    def _on_batch(self, messages: Sequence[Mapping[str, Any]]) -> Any:
         for message in messages:
             if any(e.claims(message) for e in self.endpoints):
                 continue
@@ -652,7 +669,7 @@ class ShadowDecode:
     for keys whose loss is acceptable.
     """
 
-    def __init__(self, model: type, previous: str, current: str | None = None) -> None:
+    def __init__(self, model: type[WireModel], previous: str, current: str | None = None) -> None:
         schema = model.__wire__
         self.previous = schema.view(previous)
         self.current = schema.view(current) if current else schema.latest
@@ -702,7 +719,9 @@ class DeadLetterPublisher:
 
     EVENT_TYPE = "ceilocompat.dead_letter"
 
-    def __init__(self, transport: Any, topic: str = "ceilocompat_dead_letter", publisher_id: str = "ceilocompat") -> None:
+    def __init__(
+        self, transport: Any, topic: str = "ceilocompat_dead_letter", publisher_id: str = "ceilocompat"
+    ) -> None:
         self.notifier = oslo_messaging.Notifier(
             transport, publisher_id=publisher_id, driver="messagingv2", topics=[topic]
         )
