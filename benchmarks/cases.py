@@ -21,7 +21,8 @@ import json
 import os
 import pathlib
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import attrs
 import msgpack
@@ -231,7 +232,7 @@ class SampleNotificationStruct(msgspec.Struct):
     timestamp: str | None = None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def versioned_sample_class() -> type:
     """An oslo.versionedobjects object with the sample's fields."""
     from oslo_versionedobjects import base
@@ -252,7 +253,7 @@ def versioned_sample_class() -> type:
     class BenchmarkSample(base.VersionedObject):
         VERSION = "1.2"
         OBJ_PROJECT_NAMESPACE = "ceilocompat.benchmarks"
-        fields = {
+        fields: ClassVar[dict[str, Any]] = {
             "source": ovo_fields.StringField(nullable=True),
             "counter_name": ovo_fields.StringField(),
             "counter_type": ovo_fields.StringField(),
@@ -344,7 +345,7 @@ def _call_with_secret(sign: Callable[[dict, str], Any], message: dict) -> Any:
     return sign(message, SECRET)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cases() -> dict[str, Case]:
     """Every case by name, in the order the table prints them."""
     ceilometer_utils = ceilometer_publisher_utils()
@@ -379,21 +380,25 @@ def cases() -> dict[str, Case]:
     from_dict, from_json, from_msgpack = "dict -> Sample", "JSON bytes -> Sample", "msgpack bytes -> Sample"
     from_body, batches = "RabbitMQ body -> Sample", "batch of 50 -> Samples"
     consumer = "consumer, 50 ceilometer 27 samples"
-    event_in, verify_10, verify_16 = f"Event, {EVENT_TRAITS} traits", f"verify event, {EVENT_TRAITS} traits", "verify event, 16 traits"
+    event_in, verify_10 = f"Event, {EVENT_TRAITS} traits", f"verify event, {EVENT_TRAITS} traits"
+    verify_16 = "verify event, 16 traits"
     from_wire = cc.Sample.from_wire
     # name, group, run, inputs, what
     rows = [
         ("from_wire", from_dict, from_wire, samples, "Sample.from_wire, today's 15 keys"),
         ("from_wire_kilo", from_dict, from_wire, kilo, "Kilo's 12 keys"),
-        *((f"from_wire_plus_{n}", from_dict, from_wire, plus[n], f"today's keys + {n} unknown") for n in UNKNOWN_KEY_COUNTS),
+        *((f"from_wire_plus_{n}", from_dict, from_wire, plus[n], f"today's keys + {n} unknown")
+          for n in UNKNOWN_KEY_COUNTS),
         ("msgspec_convert", from_dict, _convert_sample, samples, "msgspec.convert(dict, Struct)"),
         ("msgspec_convert_plus_100", from_dict, _convert_sample, plus[100], "msgspec.convert, + 100 unknown"),
-        ("ovo_from_primitive", from_dict, versioned_sample_from_primitive, primitives, "oslo.versionedobjects obj_from_primitive"),
+        ("ovo_from_primitive", from_dict, versioned_sample_from_primitive, primitives,
+         "oslo.versionedobjects obj_from_primitive"),
         ("json_to_sample", from_json, _decode_bytes_sample, json_bytes, "envelope.loads + from_wire"),
         ("msgspec_json", from_json, _msgspec_json_sample, json_bytes, "msgspec.json.decode(bytes, type=Struct)"),
         ("json_loads", from_json, json.loads, json_bytes, "json.loads (floor)"),
         ("msgpack_to_sample", from_msgpack, _decode_bytes_sample, msgpack_bytes, "envelope.loads + from_wire"),
-        ("msgspec_msgpack", from_msgpack, _msgspec_msgpack_sample, msgpack_bytes, "msgspec.msgpack.decode(bytes, type=Struct)"),
+        ("msgspec_msgpack", from_msgpack, _msgspec_msgpack_sample, msgpack_bytes,
+         "msgspec.msgpack.decode(bytes, type=Struct)"),
         ("msgpack_unpackb", from_msgpack, _unpackb, msgpack_bytes, "msgpack.unpackb (floor)"),
         ("envelope_to_samples", from_body, _decode_envelope, bodies, "unwrap + samples_from_payload"),
         ("msgspec_envelope", from_body, _msgspec_envelope, bodies, "msgspec, envelope then notification"),
@@ -413,11 +418,13 @@ def cases() -> dict[str, Case]:
         ("ceilometer_verify_event_16", verify_16, ceilometer_verify, events16, "ceilometer 27 verify_signature"),
         ("endpoint_batch_of_50", consumer, endpoint_off, polling, "CompatBatchEndpoint, signatures off"),
         ("from_wire_each_of_50", consumer, _from_wire_each, polling, "Sample.from_wire on each sample"),
-        ("endpoint_verified_batch_of_50", consumer, endpoint_verify, polling, "CompatBatchEndpoint, signatures verified"),
+        ("endpoint_verified_batch_of_50", consumer, endpoint_verify, polling,
+         "CompatBatchEndpoint, signatures verified"),
         ("verify_from_wire_each_of_50", consumer, _verify_and_from_wire_each, polling,
          "verify_signature and Sample.from_wire on each sample"),
         ("compute_sample", "compute signature", compute, samples, "ceilocompat.compute_signature"),
-        ("ceilometer_compute_sample", "compute signature", ceilometer_compute, samples, "ceilometer 27 compute_signature"),
+        ("ceilometer_compute_sample", "compute signature", ceilometer_compute, samples,
+         "ceilometer 27 compute_signature"),
     ]
     listed = [Case(*row, items=BATCH_SIZE if row[3] is batch or row[3] is polling else 1) for row in rows]
     return {case.name: case for case in listed}

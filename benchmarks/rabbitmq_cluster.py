@@ -79,7 +79,7 @@ def one_round(base: Path, nodes: int, netns: bool) -> dict[str, float]:
         cluster = kind(base / label.replace(" ", "-"), nodes=nodes, binaries=binaries)
         try:
             row[f"{label} start"] = timed(cluster.start)
-            row.update(zip(keys, measure(cluster)))
+            row.update(zip(keys, measure(cluster), strict=True))
         finally:
             cluster.close()
     return row

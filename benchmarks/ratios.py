@@ -27,7 +27,7 @@ import random
 import sys
 import tempfile
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -197,11 +197,11 @@ def versions() -> str:
 
 def rst_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     """A reStructuredText simple table."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
     rule = "  ".join("=" * width for width in widths)
 
     def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths)).rstrip()
+        return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([rule, line(header), rule, *map(line, rows), rule])
 
