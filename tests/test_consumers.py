@@ -7,13 +7,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ceilocompat as cc
-from ceilocompat import routing
-from ceilocompat._consumers import (
-    CompatBatchEndpoint, CompatEndpoint, ConsumerCounters, ConsumerPolicy, DeadLetterPublisher, OnBadInput,
-    ShadowDecode, Signatures, compat_listener,
-)
-from ceilocompat import Publisher, Relay
 from bus import listening, transport, wait_until
+from ceilocompat import Publisher, Relay, routing
+from ceilocompat._consumers import (
+    CompatBatchEndpoint,
+    CompatEndpoint,
+    ConsumerCounters,
+    ConsumerPolicy,
+    DeadLetterPublisher,
+    OnBadInput,
+    ShadowDecode,
+    Signatures,
+    compat_listener,
+)
 from conftest import corpus_json
 
 SECRET = "not-so-secret"
@@ -86,15 +92,17 @@ def test_requeue_policy_is_bounded_then_dead_letters():
 
 def test_handler_exceptions_get_the_same_bounded_treatment():
     dead = []
-    endpoint = CompatEndpoint(routing.SAMPLE_ROUTE, Collect(fail_times=10), policy=ConsumerPolicy(max_tries=2, dead_letter=dead.append))
+    endpoint = CompatEndpoint(routing.SAMPLE_ROUTE, Collect(fail_times=10),
+                              policy=ConsumerPolicy(max_tries=2, dead_letter=dead.append))
     assert [call(endpoint, [sample(1).to_wire()]) for _ in range(2)] == ["requeue", "handled"]
     assert dead[0].reason == "handler" and "database away" in dead[0].detail
     assert endpoint.counters.snapshot()["handler_errors"] == 2
 
 
 def test_message_without_id_is_never_requeued():
-    endpoint = CompatEndpoint(routing.SAMPLE_ROUTE, Collect(fail_times=1), policy=ConsumerPolicy(dead_letter=lambda d: None))
-    assert getattr(endpoint, "sample")({}, None, None, [sample(1).to_wire()], {}) == "handled"
+    endpoint = CompatEndpoint(routing.SAMPLE_ROUTE, Collect(fail_times=1),
+                              policy=ConsumerPolicy(dead_letter=lambda d: None))
+    assert endpoint.sample({}, None, None, [sample(1).to_wire()], {}) == "handled"
 
 
 def test_a_failing_dead_letter_sink_falls_back_to_the_log(caplog):
@@ -152,7 +160,8 @@ def test_shadow_decode_counts_divergences():
     counters = ConsumerCounters()
     shadow = ShadowDecode(cc.Sample, previous="1.0")
     endpoint = CompatEndpoint(routing.SAMPLE_ROUTE, Collect(), counters=counters, shadow=shadow)
-    call(endpoint, [sample(1).to_wire(), sample(2).to_wire(version="1.0"), {**sample(3).to_wire(), "monotonic_time": "x"}])
+    call(endpoint, [sample(1).to_wire(), sample(2).to_wire(version="1.0"),
+                    {**sample(3).to_wire(), "monotonic_time": "x"}])
     assert counters.snapshot()["shadow"] == {"compared": 2, "ignored-by-previous:user_name": 1}
     assert shadow.compare({**sample(3).to_wire(), "monotonic_time": "x"}, counters) == ["current-rejects"]
 
@@ -209,7 +218,8 @@ def test_dead_letter_publisher_puts_the_raw_payload_on_the_bus():
         def error(self, ctxt, publisher_id, event_type, payload, metadata):
             received.append(payload)
 
-    endpoint = CompatEndpoint(routing.SAMPLE_ROUTE, Collect(), policy=ConsumerPolicy(dead_letter=DeadLetterPublisher(bus)))
+    endpoint = CompatEndpoint(routing.SAMPLE_ROUTE, Collect(),
+                              policy=ConsumerPolicy(dead_letter=DeadLetterPublisher(bus)))
     with listening(bus, [Sink()], routes=[route]):
         call(endpoint, [{"counter_name": "cpu", "counter_volume": []}])
         wait_until(lambda: received, what="a dead letter")

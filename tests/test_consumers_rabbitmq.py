@@ -8,10 +8,8 @@ import uuid
 import pytest
 
 import ceilocompat as cc
-from ceilocompat import routing
-from ceilocompat import CompatEndpoint, ConsumerPolicy, DeadLetterPublisher, OnBadInput
-from ceilocompat import Publisher, Relay
 from bus import listening, transport, wait_until
+from ceilocompat import CompatEndpoint, ConsumerPolicy, DeadLetterPublisher, OnBadInput, Publisher, Relay, routing
 
 pytestmark = pytest.mark.rabbitmq
 SECRET = "not-so-secret"
@@ -58,7 +56,8 @@ def test_old_and_new_producers_and_consumers_share_the_bus(rabbitmq):
     new_collector = CompatEndpoint(routing.SAMPLE_ROUTE, collector_seen, policy=policy)
     new_events = CompatEndpoint(routing.EVENT_ROUTE, collector_seen, policy=policy)
     relay = Relay(bus, relay_route, "ceilocompat.relay")
-    thirdparty = CompatEndpoint(routing.SAMPLE_ROUTE, lambda items, d: (thirdparty_seen(items, d), relay(items, d)), policy=policy)
+    thirdparty = CompatEndpoint(routing.SAMPLE_ROUTE, lambda items, d: (thirdparty_seen(items, d), relay(items, d)),
+                                policy=policy)
     downstream = CompatEndpoint(relay_route, relayed_seen, policy=policy)
 
     old_producer = Publisher(bus, routing.SAMPLE_ROUTE, "telemetry.publisher.old", secret=SECRET, pin_version="1.0")
