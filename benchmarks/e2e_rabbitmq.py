@@ -13,7 +13,8 @@ ratio is what decoding and verifying cost on top of the bus itself.
 :func:`measure_rounds` is what ``python -m benchmarks.ratios`` judges: the
 bare listener and compat consumers with signatures off and verified, each
 round filling all three queues at once and draining them in a new random
-order, the best round of each kept.
+order (:func:`benchmarks.ratios.paired_ratio` takes the median over rounds
+of each round's ratio).
 """
 
 from __future__ import annotations

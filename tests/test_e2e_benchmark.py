@@ -37,3 +37,17 @@ def test_the_ratio_check_says_why_it_skips_the_end_to_end_rows(monkeypatch, requ
     missed = ratios.measure_e2e("quick", lines.append)
     assert (missed if missed is None else len(missed)) == expected
     assert "rabbitmq-server not found" in lines[0]
+
+
+def test_the_end_to_end_ratio_is_the_median_of_each_rounds_pair():
+    from benchmarks.ratios import Ratio, paired_ratio
+
+    ratio = Ratio("compat / bare", "bare", "compat", at_least=0.95)
+    # One round in which the bare listener had the machine to itself would fail a best-of-each comparison
+    # (90 / 200); paired round by round, the compat consumer kept up in two rounds of three.
+    figures = {"bare": [100.0, 200.0, 80.0], "compat": [97.0, 90.0, 78.0]}
+    assert max(figures["compat"]) / max(figures["bare"]) < 0.5
+    assert paired_ratio(ratio, figures) == 0.97
+    assert ratio.verdict(paired_ratio(ratio, figures)) == "ok"
+    with pytest.raises(ValueError):  # rounds are pairs: a figure missing from one side is a bug, not noise
+        paired_ratio(ratio, {"bare": [1.0, 2.0], "compat": [1.0]})
