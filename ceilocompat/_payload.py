@@ -68,13 +68,11 @@ def payload_items(payload: Any) -> tuple[list[Any] | tuple[Any, ...], str]:
 
 def _decode_all(payload: Any, model: type[_M]) -> list[_M]:
     items, prefix = payload_items(payload)
-    decode = model.from_wire
     out: list[_M] = []
-    for index, item in enumerate(items):
-        try:
-            out.append(decode(item))
-        except DecodeError as exc:
-            raise exc.at(f"{prefix}[{index}]") from None
+    try:  # list.extend keeps what it appended before the decoder raised: their count is the bad item's index
+        out.extend(map(model.from_wire, items))
+    except DecodeError as exc:
+        raise exc.at(f"{prefix}[{len(out)}]") from None
     return out
 
 
