@@ -15,7 +15,6 @@ an 8-byte little-endian length followed by msgpack.
 
 from __future__ import annotations
 
-import functools
 import struct
 from collections.abc import Mapping
 from typing import Any
@@ -41,6 +40,10 @@ _FRAME_HEADER = struct.Struct("<Q")
 _JSON_OPENERS = (b"{", b"[")
 _TEXT_OR_NULL = frozenset((str, type(None)))
 _fast_json = msgspec.json.Decoder().decode
+
+#: Distinct key sequences of messages whose context keys are remembered; beyond this, worked out each time.
+MAX_CONTEXT_PLANS = 512
+_CONTEXT_PLANS: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}
 
 
 @attrs.frozen
@@ -88,7 +91,7 @@ def loads(data: bytes | bytearray | memoryview | str, max_bytes: int = MAX_BODY_
     if len(data) > max_bytes:
         raise DecodeError("", f"<{len(data)} bytes>", f"body larger than the {max_bytes}-byte limit")
     opener = data[:1]
-    if opener not in _JSON_OPENERS:
+    if not opener or opener.isspace():
         if not data.strip():
             raise DecodeError("", data, "empty body")
         opener = data.lstrip()[:1]
@@ -197,8 +200,10 @@ def unwrap(body: Any) -> Notification:
     Takes a 2.0 envelope or an old flattened message (``_context_*`` keys
     beside ``payload``), as a dict or as JSON text.
     """
-    if isinstance(body, (bytes, bytearray, str)):
-        body = _json(body if isinstance(body, (bytes, str)) else bytes(body))
+    if body.__class__ is bytes or isinstance(body, str):
+        body = _json(body)
+    elif isinstance(body, (bytes, bytearray)):
+        body = _json(bytes(body))
     if body.__class__ is not dict and not isinstance(body, Mapping):
         raise DecodeError("", body, "a message body must be an object")
     if ENVELOPE_VERSION_KEY not in body:
@@ -228,30 +233,35 @@ def _notification(message: dict[str, Any]) -> Notification:
     if "payload" not in message:
         raise DecodeError("payload", None, "a notification must have a payload")
     get = message.get
-    header = (get("message_id"), get("publisher_id"), get("event_type"), get("priority"), get("timestamp"))
+    message_id, publisher_id, event_type, priority, timestamp = header = (
+        get("message_id"), get("publisher_id"), get("event_type"), get("priority"), get("timestamp"))
     if not _TEXT_OR_NULL.issuperset(map(type, header)):
         for key, value in zip(HEADER_KEYS, header, strict=True):
             if value is not None and not isinstance(value, str):
                 raise DecodeError(key, value, "must be a string or null")
-    plan = _context_keys(tuple(message))
+    keys = tuple(message)
+    plan = _CONTEXT_PLANS.get(keys)
+    if plan is None:
+        plan = _context_plan(keys)
     context = {name: message[key] for key, name in plan} if plan else {}
     rpc_context = get("context")
     if rpc_context is not None and isinstance(rpc_context, Mapping):  # oslo.messaging RPC-style context
         context = {**rpc_context, **context}
-    message_id, publisher_id, event_type, priority, timestamp = header
     return Notification(message_id, publisher_id, event_type, priority, message["payload"], timestamp, context, message)
 
 
-@functools.lru_cache(maxsize=512)
-def _context_keys(keys: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
-    """The ``_context_*`` keys among *keys*, each with its name in the context, worked out once per key sequence.
+def _context_plan(keys: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
+    """The ``_context_*`` keys among *keys*, each with its name in the context; remembered per key sequence.
 
-    >>> _context_keys(("payload", "_context_user", 1))
+    >>> _context_plan(("payload", "_context_user", 1))
     (('_context_user', 'user'),)
     """
-    return tuple(
+    plan = tuple(
         (key, key[len(CONTEXT_PREFIX) :]) for key in keys if isinstance(key, str) and key.startswith(CONTEXT_PREFIX)
     )
+    if len(_CONTEXT_PLANS) < MAX_CONTEXT_PLANS:
+        _CONTEXT_PLANS[keys] = plan
+    return plan
 
 
 def wrap(message: Mapping[str, Any]) -> dict[str, str]:
