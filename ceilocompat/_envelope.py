@@ -233,12 +233,12 @@ def _notification(message: dict[str, Any]) -> Notification:
     if "payload" not in message:
         raise DecodeError("payload", None, "a notification must have a payload")
     get = message.get
-    message_id, publisher_id, event_type, priority, timestamp = header = (
+    message_id, publisher_id, event_type, priority, timestamp = (
         get("message_id"), get("publisher_id"), get("event_type"), get("priority"), get("timestamp"))
-    if not _TEXT_OR_NULL.issuperset(map(type, header)):
-        for key, value in zip(HEADER_KEYS, header, strict=True):
-            if value is not None and not isinstance(value, str):
-                raise DecodeError(key, value, "must be a string or null")
+    classes = {message_id.__class__, publisher_id.__class__, event_type.__class__, priority.__class__,
+               timestamp.__class__}
+    if not classes <= _TEXT_OR_NULL:
+        _check_header(message)
     keys = tuple(message)
     plan = _CONTEXT_PLANS.get(keys)
     if plan is None:
@@ -248,6 +248,14 @@ def _notification(message: dict[str, Any]) -> Notification:
     if rpc_context is not None and isinstance(rpc_context, Mapping):  # oslo.messaging RPC-style context
         context = {**rpc_context, **context}
     return Notification(message_id, publisher_id, event_type, priority, message["payload"], timestamp, context, message)
+
+
+def _check_header(message: dict[str, Any]) -> None:
+    """Raise DecodeError for the first header value that is neither text nor null."""
+    for key in HEADER_KEYS:
+        value = message.get(key)
+        if value is not None and not isinstance(value, str):
+            raise DecodeError(key, value, "must be a string or null")
 
 
 def _context_plan(keys: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
