@@ -15,6 +15,7 @@ an 8-byte little-endian length followed by msgpack.
 
 from __future__ import annotations
 
+import operator
 import struct
 from collections.abc import Mapping
 from typing import Any
@@ -39,6 +40,7 @@ HEADER_KEYS = ("message_id", "publisher_id", "event_type", "priority", "timestam
 _FRAME_HEADER = struct.Struct("<Q")
 _JSON_OPENERS = (b"{", b"[")
 _TEXT_OR_NULL = frozenset((str, type(None)))
+_read_header = operator.itemgetter(*HEADER_KEYS)
 _fast_json = msgspec.json.Decoder().decode
 
 #: Distinct key sequences of messages whose context keys are remembered; beyond this, worked out each time.
@@ -69,6 +71,8 @@ def loads(data: bytes | bytearray | memoryview | str, max_bytes: int = MAX_BODY_
 
     JSON text and a single msgpack document give one object; a stream of TCP
     publisher frames gives one per frame. Raises DecodeError for anything else.
+    JSON is parsed by msgspec, to the values the standard library's parser
+    gives, and msgpack by msgpack.
 
     >>> import msgpack
     >>> loads(msgpack.packb({"counter_name": "cpu"}, use_bin_type=True))
@@ -232,21 +236,21 @@ def _notification(message: dict[str, Any]) -> Notification:
     """A :class:`Notification` that keeps *message*, a dict nothing else holds."""
     if "payload" not in message:
         raise DecodeError("payload", None, "a notification must have a payload")
-    get = message.get
-    message_id, publisher_id, event_type, priority, timestamp = (
-        get("message_id"), get("publisher_id"), get("event_type"), get("priority"), get("timestamp"))
-    classes = {message_id.__class__, publisher_id.__class__, event_type.__class__, priority.__class__,
-               timestamp.__class__}
-    if not classes <= _TEXT_OR_NULL:
+    try:
+        header = _read_header(message)
+    except KeyError:  # a missing header key reads as null
+        header = tuple(map(message.get, HEADER_KEYS))
+    if not set(map(type, header)) <= _TEXT_OR_NULL:
         _check_header(message)
     keys = tuple(message)
     plan = _CONTEXT_PLANS.get(keys)
     if plan is None:
         plan = _context_plan(keys)
     context = {name: message[key] for key, name in plan} if plan else {}
-    rpc_context = get("context")
+    rpc_context = message.get("context")
     if rpc_context is not None and isinstance(rpc_context, Mapping):  # oslo.messaging RPC-style context
         context = {**rpc_context, **context}
+    message_id, publisher_id, event_type, priority, timestamp = header
     return Notification(message_id, publisher_id, event_type, priority, message["payload"], timestamp, context, message)
 
 

@@ -8,7 +8,7 @@ import msgpack
 import pytest
 
 import ceilocompat as cc
-from ceilocompat import documents, frame, loads, samples_from_payload, unwrap, wrap
+from ceilocompat import _envelope, documents, frame, loads, samples_from_payload, unwrap, wrap
 from conftest import corpus_json, corpus_path
 
 
@@ -67,3 +67,42 @@ def test_wrap_unwrap_inverse():
     assert note.message == message and note.context == {"user": "u"}
     [(_, _, model, _)] = list(documents(wrap(message)))
     assert model is cc.Event
+
+
+def test_context_keys_override_an_rpc_context_and_come_out_alike_when_planned():
+    message = {"payload": [], "context": {"user": "rpc", "tenant": "t"}, "_context_user": "u", "_context_roles": ["a"]}
+    for _ in range(2):  # the second time from the planned key sequence
+        note = unwrap(wrap(message))
+        assert note.context == {"user": "u", "tenant": "t", "roles": ["a"]}
+        assert list(note.context) == ["user", "tenant", "roles"]
+
+
+def test_header_values_must_be_text_or_null_and_text_subclasses_are_text():
+    class Text(str):
+        pass
+
+    assert _envelope.notification_from_message({"payload": [], "event_type": Text("e")}).event_type == "e"
+    for key in _envelope.HEADER_KEYS:
+        with pytest.raises(cc.DecodeError) as info:
+            unwrap(wrap({"payload": [], "message_id": "m", key: 5}))
+        assert info.value.path == f"oslo.message.{key}" or info.value.path == key
+
+
+def test_a_message_given_as_a_dict_is_copied_and_one_parsed_from_the_envelope_is_kept():
+    message = {"payload": [1], "event_type": "metering"}
+    note = _envelope.notification_from_message(message)
+    assert note.message == message and note.message is not message
+
+
+def test_the_memory_of_context_key_sequences_is_bounded():
+    for i in range(_envelope.MAX_CONTEXT_PLANS + 10):
+        unwrap(wrap({"payload": [], f"_context_k{i}": i}))
+    assert len(_envelope._CONTEXT_PLANS) <= _envelope.MAX_CONTEXT_PLANS
+    assert unwrap(wrap({"payload": [], "_context_last": 1})).context == {"last": 1}
+
+
+def test_the_first_bad_sample_of_a_payload_is_named_by_its_index():
+    good = corpus_json("sample-2026.1-signed-not-so-secret.json")
+    with pytest.raises(cc.DecodeError) as info:
+        samples_from_payload({"samples": [good, good, {**good, "counter_volume": "x"}, {}]})
+    assert info.value.path == "samples[2].counter_volume"
