@@ -305,6 +305,23 @@ def _json_envelope(body: bytes) -> Any:
     return json.loads(json.loads(body)["oslo.message"])
 
 
+_untyped_json = msgspec.json.Decoder().decode
+_untyped_msgpack = msgspec.msgpack.Decoder().decode
+
+
+def _untyped_json_sample(data: bytes) -> cc.Sample:
+    return cc.Sample.from_wire(_untyped_json(data))
+
+
+def _untyped_msgpack_sample(data: bytes) -> cc.Sample:
+    return cc.Sample.from_wire(_untyped_msgpack(data))
+
+
+def _untyped_envelope(body: bytes) -> list:
+    from_wire = cc.Sample.from_wire
+    return [from_wire(item) for item in _untyped_json(_untyped_json(body)["oslo.message"])["payload"]]
+
+
 def _bytes_pool(document: Any, encode: Callable[[Any], bytes]) -> tuple:
     return tuple(encode(copy) for copy in fresh_copies(document))
 
@@ -396,13 +413,19 @@ def cases() -> dict[str, Case]:
         ("json_to_sample", from_json, _decode_bytes_sample, json_bytes, "envelope.loads + from_wire"),
         ("msgspec_json", from_json, _msgspec_json_sample, json_bytes, "msgspec.json.decode(bytes, type=Struct)"),
         ("json_loads", from_json, json.loads, json_bytes, "json.loads (floor)"),
+        ("untyped_json_to_sample", from_json, _untyped_json_sample, json_bytes,
+         "untyped msgspec.json.decode + from_wire (floor)"),
         ("msgpack_to_sample", from_msgpack, _decode_bytes_sample, msgpack_bytes, "envelope.loads + from_wire"),
         ("msgspec_msgpack", from_msgpack, _msgspec_msgpack_sample, msgpack_bytes,
          "msgspec.msgpack.decode(bytes, type=Struct)"),
         ("msgpack_unpackb", from_msgpack, _unpackb, msgpack_bytes, "msgpack.unpackb (floor)"),
+        ("untyped_msgpack_to_sample", from_msgpack, _untyped_msgpack_sample, msgpack_bytes,
+         "untyped msgspec.msgpack.decode + from_wire"),
         ("envelope_to_samples", from_body, _decode_envelope, bodies, "unwrap + samples_from_payload"),
         ("msgspec_envelope", from_body, _msgspec_envelope, bodies, "msgspec, envelope then notification"),
         ("json_envelope", from_body, _json_envelope, bodies, "json.loads twice (floor)"),
+        ("untyped_envelope_to_samples", from_body, _untyped_envelope, bodies,
+         "untyped msgspec.json.decode twice + from_wire (floor)"),
         ("batch_of_50", batches, samples_from_payload, batch, "samples_from_payload"),
         ("msgspec_batch_of_50", batches, _convert_batch, batch, "msgspec.convert(list, list[Struct])"),
         ("event_from_wire", event_in, cc.Event.from_wire, events, "Event.from_wire"),

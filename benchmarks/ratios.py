@@ -82,6 +82,12 @@ class Ratio:
 SIGNING_TARGET = 8.0 if SIGNING == "compiled" else None
 REFERENCE_SIGNING_TARGET = 2.5
 
+#: JSON bytes and RabbitMQ bodies to Samples, against msgspec's typed decode. The goal is 1.5, which the
+#: untyped parse these paths need does not reach (the parse plus from_wire alone: about 1.5 and 1.35); what
+#: is held is 2.0, reached with room (1.6 to 1.7 and 1.8 to 1.9), which a parse falling back to the standard
+#: library's (3.8 and 4.6) misses.
+BYTES_GUARD = 2.0
+
 RATIOS = (
     Ratio("Sample.from_wire / msgspec.convert", "from_wire", "msgspec_convert", at_most=1.5),
     Ratio("from_wire, 100 unknown keys / none", "from_wire_plus_100", "from_wire", at_most=1.05),
@@ -106,12 +112,17 @@ RATIOS = (
     Ratio("from_wire, 20 unknown keys / none", "from_wire_plus_20", "from_wire"),
     Ratio("from_wire, Kilo keys / today's", "from_wire_kilo", "from_wire"),
     Ratio("msgspec.convert, 100 unknown keys / none", "msgspec_convert_plus_100", "msgspec_convert"),
-    Ratio("JSON bytes: ours / msgspec.json", "json_to_sample", "msgspec_json"),
+    Ratio("JSON bytes: ours / msgspec.json", "json_to_sample", "msgspec_json", at_most=BYTES_GUARD),
     Ratio("JSON bytes: ours / json.loads alone", "json_to_sample", "json_loads"),
+    Ratio("JSON bytes: untyped msgspec + from_wire / msgspec.json", "untyped_json_to_sample", "msgspec_json"),
     Ratio("msgpack bytes: ours / msgspec.msgpack", "msgpack_to_sample", "msgspec_msgpack"),
     Ratio("msgpack bytes: ours / msgpack.unpackb alone", "msgpack_to_sample", "msgpack_unpackb"),
-    Ratio("RabbitMQ body: ours / msgspec", "envelope_to_samples", "msgspec_envelope"),
+    Ratio("msgpack bytes: untyped msgspec + from_wire / msgspec.msgpack", "untyped_msgpack_to_sample",
+          "msgspec_msgpack"),
+    Ratio("RabbitMQ body: ours / msgspec", "envelope_to_samples", "msgspec_envelope", at_most=BYTES_GUARD),
     Ratio("RabbitMQ body: ours / json.loads alone", "envelope_to_samples", "json_envelope"),
+    Ratio("RabbitMQ body: untyped msgspec + from_wire / msgspec", "untyped_envelope_to_samples",
+          "msgspec_envelope"),
     Ratio("batch of 50: ours / msgspec.convert", "batch_of_50", "msgspec_batch_of_50"),
     Ratio("Event, 10 traits: ours / msgspec.convert", "event_from_wire", "msgspec_event"),
     Ratio("ceilometer compute / ours, sample", "ceilometer_compute_sample", "compute_sample"),
