@@ -150,6 +150,7 @@ def _json(data: bytes | str) -> Any:
 
 
 def _standard_json(data: bytes) -> Any:
+    """The standard library's parse, through oslo.serialization, with one-line errors."""
     try:
         return jsonutils.loads(data)
     except RecursionError:
