@@ -74,7 +74,8 @@ class Token(str):
 
 
 any_text = st.text(st.characters(exclude_categories=()), max_size=6)  # lone surrogates included
-keys = st.sampled_from(["counter_volume", "a", "é", "_context_user"]) | any_text
+keys = st.sampled_from(["counter_volume", "a", "é", "_context_user", "_context_roles", "context", "event_type"])
+keys |= any_text
 numbers = (
     st.integers()
     | st.integers(min_value=-(10**60), max_value=10**60)
@@ -157,7 +158,19 @@ def test_both_envelope_layers_give_the_reference_message(members):
             unwrap(body)
         assert info.value.reason == exc.reason
         return
-    assert same(unwrap(body).message, expected)
+    note = unwrap(body)
+    assert same(note.message, expected)
+    assert same(note.context, reference_context(expected))
+    assert [getattr(note, key) for key in _envelope.HEADER_KEYS] == [expected.get(k) for k in _envelope.HEADER_KEYS]
+
+
+def reference_context(message: dict) -> dict:
+    """The context as ceilocompat always made it: ``_context_*`` keys over an RPC-style ``context`` dict."""
+    prefix = _envelope.CONTEXT_PREFIX
+    context = {k[len(prefix) :]: v for k, v in message.items() if isinstance(k, str) and k.startswith(prefix)}
+    if isinstance(message.get("context"), dict):
+        context = {**message["context"], **context}
+    return context
 
 
 # --- the edge cases, one by one ------------------------------------------------------
