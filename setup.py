@@ -1,7 +1,7 @@
-"""The optional compiled signing accelerator; everything else is in pyproject.toml.
+"""The optional compiled accelerators (signing, key shapes); everything else is in pyproject.toml.
 
-Without a C compiler or OpenSSL's headers the extension is skipped
-(``optional=True``) and ceilocompat signs on its pure-Python path.
+Without a C compiler (or, for signing, OpenSSL's headers) an extension is
+skipped (``optional=True``) and ceilocompat runs its pure-Python path.
 """
 
 from setuptools import Extension, setup
@@ -13,6 +13,7 @@ setup(
             sources=["ceilocompat/_signing_accel.c"],
             libraries=["crypto"],
             optional=True,
-        )
+        ),
+        Extension("ceilocompat._key_shapes_accel", sources=["ceilocompat/_key_shapes_accel.c"], optional=True),
     ]
 )

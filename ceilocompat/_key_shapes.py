@@ -18,8 +18,10 @@ whole message at once.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from ceilocompat._compiled import pure_python_forced
 
 #: Distinct key sequences remembered per schema; beyond this, shapes are worked out each time.
 MAX_SHAPES = 512
@@ -56,7 +58,7 @@ class KeyShapes:
         if not count:
             return {}, {}
         keys = list(wires[0])
-        if count == 1 or _same_keys(wires, keys):
+        if count == 1 or SAME_KEYS(wires, keys):
             generation, unknown_keys = self.plan(tuple(keys))
             return {generation: count}, dict.fromkeys(unknown_keys, count)
         shapes: dict[tuple[Any, ...], int] = {}
@@ -88,3 +90,19 @@ def _same_keys(wires: Sequence[Any], keys: list[Any]) -> bool:
     False
     """
     return list(_chain(wires)) == keys * len(wires)
+
+
+def _compiled_same_keys() -> Callable[[Sequence[Any], list[Any]], bool] | None:
+    """The compiled :func:`_same_keys`, or None where it was not built (whatever ``CEILOCOMPAT_PURE_PYTHON`` says)."""
+    try:
+        from ceilocompat._key_shapes_accel import same_keys
+    except ImportError:
+        return None
+    return same_keys
+
+
+#: The key-sequence check :meth:`KeyShapes.tally` runs: compiled where it was built (its answer is the
+#: reference's for dicts with text keys, and False, sending the tally shape by shape, for any other).
+SAME_KEYS: Callable[[Sequence[Any], list[Any]], bool] = (
+    None if pure_python_forced() else _compiled_same_keys()
+) or _same_keys

@@ -44,12 +44,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from collections.abc import Callable, Iterator, Mapping
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Protocol
 
+from ceilocompat._compiled import pure_python_forced
 from ceilocompat._errors import DecodeError
 
 SIGNATURE_KEY = "message_signature"
@@ -648,6 +648,6 @@ _LEGACY = _Rendering(_render_list_legacy, _render_scalar_legacy, frozenset({str,
 PYTHON = Implementation("python")
 #: The implementation behind the public functions, chosen at import: the
 #: compiled one where it was built, unless ``CEILOCOMPAT_PURE_PYTHON=1``.
-_ACTIVE = (None if os.environ.get("CEILOCOMPAT_PURE_PYTHON", "") not in ("", "0") else compiled()) or PYTHON
+_ACTIVE = (None if pure_python_forced() else compiled()) or PYTHON
 #: ``"compiled"`` or ``"python"``: which implementation signs and verifies.
 IMPLEMENTATION = _ACTIVE.name

@@ -12,11 +12,12 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "ceilocompat"
 #: The layers, top (imported by everyone) to bottom; the same table is in docs/guides/developers.rst.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundations", ("ceilocompat._errors", "ceilocompat.releases", "ceilocompat._timestamps",
-                     "ceilocompat._messaging", "ceilocompat.config")),
+                     "ceilocompat._messaging", "ceilocompat.config", "ceilocompat._compiled")),
     ("integrity", ("ceilocompat._signing", "ceilocompat._signing_accel")),
     ("bytes", ("ceilocompat._envelope",)),
     ("models", ("ceilocompat.models",)),
-    ("payloads", ("ceilocompat._payload", "ceilocompat._documents", "ceilocompat._key_shapes")),
+    ("payloads", ("ceilocompat._payload", "ceilocompat._documents", "ceilocompat._key_shapes",
+                  "ceilocompat._key_shapes_accel")),
     ("places", ("ceilocompat.partitioning",)),
     ("routes", ("ceilocompat.routing",)),
     ("consumers", ("ceilocompat._consumers", "ceilocompat._publisher", "ceilocompat._sending",
