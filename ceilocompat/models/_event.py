@@ -10,6 +10,11 @@ message_signature}``; traits are positional ``[name, dtype, value]`` arrays.
 Trait(name='size', dtype=<TraitType.INT: 2>, value=13287936)
 >>> e.to_wire()["traits"]
 [['name', 1, 'cirros'], ['size', 2, 13287936]]
+
+Decoding checks every trait, and a bad one is a DecodeError naming it, but
+the :class:`Trait` objects are built on the first read of ``traits``
+(:mod:`ceilocompat.models._deferred`); an event passed on unread is
+encoded without building them.
 """
 
 from __future__ import annotations
@@ -87,11 +92,39 @@ def _traits(value: Any, path: str) -> tuple[Trait, ...]:
     return tuple([_trait(item, f"{path}[{i}]") for i, item in enumerate(value)])
 
 
+#: The dtype codes as the interpreter's own small ints: ``_CODES[code] is code``
+#: holds for exactly the int codes 0 to 4 (not for True, 1.0, "1" or -1; 5 raises).
+_CODES = tuple(range(len(TraitType)))
+
+
+def _plain_traits(value: Any) -> bool:
+    """True for a list of ``[str, code, value]`` lists, the form JSON gives, which :func:`_traits` accepts.
+
+    One pass, no object built; False for anything else (which is then converted at once).
+
+    >>> _plain_traits([["name", 1, "cirros"], ["size", 2, 13287936]]), _plain_traits([["size", True, 1]])
+    (True, False)
+    """
+    if value.__class__ is not list:
+        return False
+    try:
+        for item in value:
+            if item.__class__ is not list:
+                return False
+            name, code, _ = item
+            if name.__class__ is not str or _CODES[code] is not code:
+                return False
+    except (ValueError, TypeError, IndexError):  # not three items, or a code that is no int from 0 to 4
+        return False
+    return True
+
+
 def _encode_traits(traits: tuple[Trait, ...]) -> list[list[Any]]:
     return [trait.to_wire() for trait in traits]
 
 
-TRAITS = Kind("list of [string, 0..4, value]", (), _traits, _encode_traits)
+#: Decoded from a plain dict, traits are checked by :func:`_plain_traits` and built on first read.
+TRAITS = Kind("list of [string, 0..4, value]", (), _traits, _encode_traits, deferrable=_plain_traits)
 
 EVENT_VERSIONS = (ModelVersion("1.0", release="2015.1.0", series="kilo", note="the event keys of Kilo"),)
 

@@ -49,6 +49,12 @@ class Kind:
         from the wire and left unchanged is given back as received, so a
         relay still passes on the wider values it read. The additive-only
         checker lets a released field of kind *widens* take this kind.
+    :param deferrable: ``deferrable(value) -> bool``, a cheap one-pass test
+        that is True only for values *convert* accepts. For such a value
+        the decoder of a plain dict runs only this test, and the attribute
+        converts the received value on its first read; for conversions
+        that build many objects (event traits). Anything else is converted
+        at once, so a bad value is still refused at decode time.
     """
 
     name: str
@@ -58,6 +64,7 @@ class Kind:
     accept: Callable[[Any, str], Any] = attrs.field(default=None)
     coercions: tuple[tuple[type, Callable[[Any], Any]], ...] = ()
     widens: Kind | None = None
+    deferrable: Callable[[Any], bool] | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.accept is None:

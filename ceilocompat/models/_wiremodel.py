@@ -6,7 +6,9 @@ of the model it generates, once, a decoder that reads exactly the keys known
 at that version (``d.get`` per key, nothing else: unknown keys are never
 touched, so a payload with a hundred extra keys decodes as fast as one
 without) and keeps a reference to the received dict, so that encoding gives
-back every key it did not know.
+back every key it did not know. A field whose kind is ``deferrable`` is only
+checked by the plain-dict decoder and converted on its first read
+(:mod:`~ceilocompat.models._deferred`).
 
 >>> from ceilocompat import Sample
 >>> view = Sample.at("1.0")
@@ -24,6 +26,7 @@ import attrs
 
 from ceilocompat._errors import NOTHING, DecodeError
 from ceilocompat._signing import SIGNATURE_KEY, compute_signature
+from ceilocompat.models._deferred import UNREAD, defer_conversion, is_unread
 from ceilocompat.models._fields import FieldSpec, ModelVersion, version_key
 from ceilocompat.models._kinds import Kind, same_value
 from ceilocompat.releases import series_number
@@ -101,6 +104,8 @@ class ModelSchema:
             WireField(a.name, a.metadata["wire"]) for a in attrs.fields(model) if "wire" in a.metadata
         )
         _check_history(self)
+        #: Keys of the fields a plain dict's decoder only checks, converted on first read (``Kind.deferrable``).
+        self.deferred: frozenset[str] = _defer_conversions(model, self.fields)
         self._views: dict[str, ModelView] = {}
         self._keys_added = [
             (v.number, [f.key for f in self.fields if f.spec.since == v.number]) for v in reversed(self.versions[1:])
@@ -132,6 +137,15 @@ class ModelSchema:
                 raise ValueError(f"{self.name} has no version {version!r} (known: {known})")
             view = self._views[version] = ModelView(self, version)
         return view
+
+
+def _defer_conversions(model: type, fields: Sequence[WireField]) -> frozenset[str]:
+    """Make each field of a deferrable kind convert on first read; the keys of those that do."""
+    deferred = set()
+    for f in fields:
+        if f.kind.deferrable is not None and defer_conversion(model, f.key, f.kind.convert, f.spec.doc):
+            deferred.add(f.key)
+    return frozenset(deferred)
 
 
 def _check_history(schema: ModelSchema) -> None:
@@ -252,6 +266,7 @@ def _generate_decoder(
         "_as_mapping": _as_mapping,
         "NOTHING": NOTHING,
         "DecodeError": DecodeError,
+        "_UNREAD": UNREAD,
     }
     known = {f.key for f in fields}
     tail = [
@@ -264,7 +279,8 @@ def _generate_decoder(
     def body(required_by_index: bool) -> list[str]:
         lines = ["self = _new(_cls)"]
         for i, f in enumerate(fields):
-            lines.extend(_field_decoder_lines(namespace, i, f, required_by_index))
+            deferred = required_by_index and f.key in schema.deferred
+            lines.extend(_field_decoder_lines(namespace, i, f, required_by_index, deferred))
         return lines + tail
 
     source = "\n".join(
@@ -310,11 +326,15 @@ def _register_source(name: str, source: str) -> str:
     return filename
 
 
-def _field_decoder_lines(namespace: dict[str, Any], i: int, f: WireField, required_by_index: bool) -> list[str]:
+def _field_decoder_lines(
+    namespace: dict[str, Any], i: int, f: WireField, required_by_index: bool, deferred: bool
+) -> list[str]:
     """Source lines that read, check and store one field into ``self``.
 
     With *required_by_index* a required key is read with ``d[key]`` (a
     missing one raises KeyError); otherwise every key is read with ``get``.
+    With *deferred* a value the kind's ``deferrable`` test passes is stored
+    as ``UNREAD``, to be converted on first read.
     """
     spec, kind, key = f.spec, f.spec.kind, f.key
     namespace[f"_convert{i}"] = kind.convert
@@ -327,7 +347,13 @@ def _field_decoder_lines(namespace: dict[str, Any], i: int, f: WireField, requir
         read, reads_nothing = f"d.get({key!r})", False
     else:
         read, reads_nothing = f"d.get({key!r}, NOTHING)", True
-    lines = [f"v = {read}", f"if {_slow_path_test(namespace, i, kind)}:"]
+    slow_path = _slow_path_test(namespace, i, kind)
+    lines = [f"v = {read}"]
+    if deferred:
+        namespace[f"_deferrable{i}"] = kind.deferrable
+        lines += [f"if _deferrable{i}(v):", "    v = _UNREAD", "else:" if slow_path == "True" else f"elif {slow_path}:"]
+    else:
+        lines.append(f"if {slow_path}:")
     branches = []
     if reads_nothing:
         if spec.required:
@@ -421,6 +447,8 @@ def _encode(
 
 
 def _current_wire_value(obj: Any, f: WireField, raw: Any) -> Any:
+    if f.key in obj.__wire__.deferred and is_unread(obj, f.key):
+        return raw  # never read, so never changed
     value = getattr(obj, f.key)
     try:
         unchanged = same_value(f.kind, f.decode_value(raw), value)
