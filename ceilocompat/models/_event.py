@@ -84,7 +84,8 @@ def _trait(item: Any, path: str) -> Trait:
     return Trait(str(name), _trait_type(code, path + "[1]"), value)
 
 
-def _traits(value: Any, path: str) -> tuple[Trait, ...]:
+def _traits_one_by_one(value: Any, path: str) -> tuple[Trait, ...]:
+    """Each trait checked and built on its own: any form given (tuples, :class:`Trait`, enum codes)."""
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
@@ -98,7 +99,7 @@ _CODES = tuple(range(len(TraitType)))
 
 
 def _plain_traits(value: Any) -> bool:
-    """True for a list of ``[str, code, value]`` lists, the form JSON gives, which :func:`_traits` accepts.
+    """True for a list of ``[str, code, value]`` lists, the form JSON gives, which :func:`_traits_one_by_one` accepts.
 
     One pass, no object built; False for anything else (which is then converted at once).
 
@@ -117,6 +118,33 @@ def _plain_traits(value: Any) -> bool:
     except (ValueError, TypeError, IndexError):  # not three items, or a code that is no int from 0 to 4
         return False
     return True
+
+
+_new = object.__new__
+_set = object.__setattr__  # as attrs' own __init__ sets a frozen instance's attributes
+
+
+def _built_traits(value: list[list[Any]]) -> tuple[Trait, ...]:
+    """The traits of a list :func:`_plain_traits` passed, built without checking each again."""
+    traits = []
+    for name, code, trait_value in value:
+        trait = _new(Trait)
+        _set(trait, "name", name)
+        _set(trait, "dtype", _TRAIT_TYPES[code])
+        _set(trait, "value", trait_value)
+        traits.append(trait)
+    return tuple(traits)
+
+
+def _traits(value: Any, path: str) -> tuple[Trait, ...]:
+    """Traits from any accepted form (raises DecodeError naming the first bad trait).
+
+    >>> _traits([["size", 2, 13287936]], "traits") == _traits((("size", TraitType.INT, 13287936),), "traits")
+    True
+    """
+    if _plain_traits(value):
+        return _built_traits(value)
+    return _traits_one_by_one(value, path)
 
 
 def _encode_traits(traits: tuple[Trait, ...]) -> list[list[Any]]:

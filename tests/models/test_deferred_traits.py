@@ -1,9 +1,10 @@
 """Traits checked at decode time and built on first read give what building them at once gave.
 
-The reference is the traits kind's converter, the per-trait construction
-(``TRAITS.convert``), which the mapping reader still runs at decode time; the
-plain-dict reader only checks a JSON-form list (``TRAITS.deferrable``) and
-builds the traits when they are first read.
+The reference is the per-trait construction (``_traits_one_by_one``, each
+trait checked and built on its own). The traits kind's converter builds a
+JSON-form list without checking each trait again; the mapping reader runs it
+at decode time, while the plain-dict reader only checks the list
+(``TRAITS.deferrable``) and the converter runs when the traits are first read.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 import ceilocompat as cc
 from ceilocompat.models import TRAITS, ModelVersion, WireModel, wire_field, wire_model
 from ceilocompat.models._deferred import UNREAD, is_unread
+from ceilocompat.models._event import _traits_one_by_one
 from conftest import CORPUS, corpus_json
 from release_corpus import RELEASES
 
@@ -66,10 +68,14 @@ def refusal(exc: cc.DecodeError) -> tuple:
     return ("refused", exc.path, exc.value, exc.reason)
 
 
-def built_at_once(value) -> tuple:
+def built_one_by_one(value) -> tuple:
     """What the per-trait construction gives for a traits value: the traits, or the refusal."""
+    return converted_by(_traits_one_by_one, value)
+
+
+def converted_by(convert, value) -> tuple:
     try:
-        traits = TRAITS.convert(value, "traits")
+        traits = convert(value, "traits")
     except cc.DecodeError as exc:
         return refusal(exc)
     return ("decoded", seen(traits))
@@ -87,16 +93,17 @@ def decoded_by(from_wire, wire) -> tuple:
 @settings(max_examples=400, deadline=None)
 @given(trait_values)
 def test_both_readers_decode_traits_as_the_per_trait_construction(value):
-    expected = built_at_once(value)
+    expected = built_one_by_one(value)
+    assert converted_by(TRAITS.convert, value) == expected
     assert decoded_by(cc.Event.from_wire, {**HEAD, "traits": value}) == expected
     assert decoded_by(cc.Event.from_wire, Received({**HEAD, "traits": value})) == expected
 
 
 @settings(max_examples=400, deadline=None)
 @given(trait_values)
-def test_the_check_passes_only_values_the_converter_accepts(value):
+def test_the_check_passes_only_values_the_per_trait_construction_accepts(value):
     if TRAITS.deferrable(value):
-        TRAITS.convert(value, "traits")
+        _traits_one_by_one(value, "traits")
 
 
 @settings(max_examples=200, deadline=None)
@@ -108,7 +115,7 @@ def test_json_form_traits_are_left_unread_by_decoding(traits):
     event = cc.Event.from_wire(wire)
     assert is_unread(event, "traits")
     assert event.to_wire() == wire and is_unread(event, "traits"), "passed on unread, still unread"
-    assert seen(event.traits) == seen(TRAITS.convert(wire["traits"], "traits")) and not is_unread(event, "traits")
+    assert seen(event.traits) == seen(_traits_one_by_one(wire["traits"], "traits")) and not is_unread(event, "traits")
 
 
 def eager(wire: dict) -> cc.Event:
