@@ -354,6 +354,10 @@ def _convert_event(wire: dict) -> EventStruct:
     return msgspec.convert(wire, EventStruct)
 
 
+def _event_traits_read(wire: dict) -> tuple:
+    return cc.Event.from_wire(wire).traits
+
+
 def _convert_batch(payload: dict) -> list:
     return msgspec.convert(payload["samples"], list[SampleStruct])
 
@@ -429,6 +433,7 @@ def cases() -> dict[str, Case]:
         ("batch_of_50", batches, samples_from_payload, batch, "samples_from_payload"),
         ("msgspec_batch_of_50", batches, _convert_batch, batch, "msgspec.convert(list, list[Struct])"),
         ("event_from_wire", event_in, cc.Event.from_wire, events, "Event.from_wire"),
+        ("event_traits_read", event_in, _event_traits_read, events, "Event.from_wire, then its traits read"),
         ("msgspec_event", event_in, _convert_event, events, "msgspec.convert(dict, Struct)"),
         ("verify_sample", "verify sample", verify, samples, ours),
         ("verify_sample_reference", "verify sample", verify_reference, samples, reference),

@@ -34,6 +34,15 @@ def test_compared_cases_decode_the_same_payload(all_cases):
     assert all_cases["from_wire_plus_100"].inputs[0].keys() - sample.received.keys() != set()
 
 
+def test_compared_event_cases_decode_the_same_traits(all_cases):
+    event = all_cases["event_from_wire"].run(all_cases["event_from_wire"].inputs[0])
+    struct = all_cases["msgspec_event"].run(all_cases["msgspec_event"].inputs[0])
+    read = all_cases["event_traits_read"].run(all_cases["event_traits_read"].inputs[0])
+    assert len(struct.traits) == 10
+    assert [(t.name, t.dtype, t.value) for t in event.traits] == [(t.name, t.dtype, t.value) for t in struct.traits]
+    assert read == event.traits
+
+
 def test_verify_cases_all_verify_and_ratios_name_real_cases(all_cases):
     ratios.check_results_agree()
     for ratio in ratios.RATIOS:
