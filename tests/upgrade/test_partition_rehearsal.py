@@ -57,3 +57,28 @@ def test_the_command_line_cuts_a_node_of_its_own_cluster_off_and_exits_0():
     assert "3-node RabbitMQ cluster in network namespaces" in proc.stderr
     assert "! cut RabbitMQ node" in proc.stdout and "! healed the network" in proc.stdout
     assert "(quorum queues): 0 lost, 0 rejected, 0 duplicates removed" in proc.stdout
+
+
+def test_a_healed_node_that_does_not_rejoin_is_noted_and_the_walk_goes_on():
+    from types import SimpleNamespace
+
+    from ceilocompat.testing import RabbitMQError
+
+    waited = []
+
+    class Cluster:
+        nodes = (SimpleNamespace(nodename="n1@10.77.0.1"),)
+
+        def heal(self, index):
+            waited.append(("heal", index))
+
+        def wait_until_clustered(self, timeout):
+            waited.append(("wait", timeout))
+            raise RabbitMQError("the cluster did not form within 7 s")
+
+    notes = []
+    loss = NodeLoss(Cluster(), partition=True, rejoin_timeout=7.0)
+    loss.killed = 0
+    loss.restart(SimpleNamespace(note=notes.append))  # returns: the walk goes on
+    assert waited == [("heal", 0), ("wait", 7.0)]
+    assert notes == ["healed the network of RabbitMQ node n1@10.77.0.1, but the cluster did not form within 7 s"]
