@@ -7,23 +7,18 @@ Skipped where the accelerator was not built, unless
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ceilocompat import _key_shapes
+from compiled import built_or_skip
 
 
 @pytest.fixture(scope="module")
 def same_keys():
-    compiled = _key_shapes._compiled_same_keys()
-    if compiled is None:
-        if os.environ.get("CEILOCOMPAT_REQUIRE_COMPILED") == "1":
-            pytest.fail("ceilocompat._key_shapes_accel was not built (CEILOCOMPAT_REQUIRE_COMPILED=1)")
-        pytest.skip("the compiled key-shapes accelerator was not built here")
-    return compiled
+    return built_or_skip(_key_shapes._compiled_same_keys(), "_key_shapes_accel")
 
 
 texts = st.sampled_from(["a", "b", "c", "counter_name", "é", ""])

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
 from ceilocompat import _signing as signing
+from compiled import built_or_skip
 
 
 def compiled_or_skip() -> signing.Implementation:
-    """The compiled implementation; skips where it was not built, unless
-    ``CEILOCOMPAT_REQUIRE_COMPILED=1`` (CI) makes that a failure."""
-    implementation = signing.compiled()
-    if implementation is None:
-        if os.environ.get("CEILOCOMPAT_REQUIRE_COMPILED") == "1":
-            pytest.fail("ceilocompat._signing_accel was not built (CEILOCOMPAT_REQUIRE_COMPILED=1)")
-        pytest.skip("the compiled signing accelerator was not built here")
-    return implementation
+    """The compiled implementation (see :func:`compiled.built_or_skip`)."""
+    return built_or_skip(signing.compiled(), "_signing_accel")
 
 
 def outcome(function, *args):
