@@ -1,4 +1,4 @@
-"""The optional compiled accelerators (signing, key shapes); everything else is in pyproject.toml.
+"""The optional compiled accelerators (signing, key shapes, model decoders); everything else is in pyproject.toml.
 
 Without a C compiler (or, for signing, OpenSSL's headers) an extension is
 skipped (``optional=True``) and ceilocompat runs its pure-Python path.
@@ -15,5 +15,8 @@ setup(
             optional=True,
         ),
         Extension("ceilocompat._key_shapes_accel", sources=["ceilocompat/_key_shapes_accel.c"], optional=True),
+        Extension(
+            "ceilocompat.models._decoder_accel", sources=["ceilocompat/models/_decoder_accel.c"], optional=True
+        ),
     ]
 )

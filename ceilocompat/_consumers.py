@@ -414,9 +414,9 @@ class CompatEndpoint:
         policy, decode, check = self._plan()
         decoded, generations, unknown_keys, reasons, shadow = 0, _NO_COUNTS, _NO_COUNTS, _NO_COUNTS, _NO_COUNTS
         try:
-            items, rejected, wires = decode_each(payload, decode)
+            items, rejected, wires, uniform = decode_each(payload, decode)
             decoded = len(items)
-            generations, unknown_keys = self._shapes.tally(wires)
+            generations, unknown_keys = self._shapes.tally(wires, uniform)
             if rejected:
                 reasons = {"decode": len(rejected)}
             if self.shadow is not None:

@@ -52,13 +52,18 @@ class KeyShapes:
         self._last = (keys, found)
         return found
 
-    def tally(self, wires: Sequence[Any]) -> tuple[dict[str, int], dict[Any, int]]:
-        """Items per generation and sightings per unknown key, over *wires*."""
+    def tally(self, wires: Sequence[Any], uniform: bool | None = None) -> tuple[dict[str, int], dict[Any, int]]:
+        """Items per generation and sightings per unknown key, over *wires*.
+
+        *uniform* True says the dicts are known to share the first one's key
+        sequence (a compiled decoder read them by it), which is then not
+        checked again.
+        """
         count = len(wires)
         if not count:
             return {}, {}
         keys = list(wires[0])
-        if count == 1 or SAME_KEYS(wires, keys):
+        if count == 1 or uniform or SAME_KEYS(wires, keys):
             generation, unknown_keys = self.plan(tuple(keys))
             return {generation: count}, dict.fromkeys(unknown_keys, count)
         shapes: dict[tuple[Any, ...], int] = {}

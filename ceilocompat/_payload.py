@@ -96,28 +96,41 @@ def decode_batch(payload: Any, model: Any) -> Batch:
     >>> batch.items, batch.rejected[0].error.path
     ([], '[0].counter_name')
     """
-    items, rejected, _wires = decode_each(payload, model.from_wire)
+    items, rejected, _wires, _uniform = decode_each(payload, model.from_wire)
     return Batch(items, rejected)
 
 
-def decode_each(payload: Any, decode: Callable[[Any], Any]) -> tuple[list[Any], list[Rejected], Sequence[Any]]:
+def decode_each(
+    payload: Any, decode: Callable[[Any], Any]
+) -> tuple[list[Any], list[Rejected], Sequence[Any], bool | None]:
     """What :func:`decode_batch` finds, with a decoder function, and the wire dict of each decoded item.
 
-    Gives the decoded items, the rejected ones, and, in order, the item of
+    Gives the decoded items, the rejected ones, in order the item of
     *payload* each decoded item was decoded from (the payload's own list
-    when every item decoded). Items are decoded in order, each once.
+    when every item decoded), and whether the items all had one key
+    sequence: True when a compiled decoder (``decode.decode_list``) read
+    them all by the first one's, None when not known. Items are decoded in
+    order; a message with a bad item is decoded again item by item.
 
     >>> from ceilocompat import Sample
     >>> good = {"counter_name": "cpu", "counter_type": "gauge", "counter_unit": "%",
     ...         "counter_volume": 1, "resource_id": "r", "timestamp": "t"}
-    >>> items, rejected, wires = decode_each([good, {}, good], Sample.from_wire)
+    >>> items, rejected, wires, _uniform = decode_each([good, {}, good], Sample.from_wire)
     >>> len(items), [r.index for r in rejected], wires == [good, good]
     (2, [1], True)
     """
     try:
         items, prefix = payload_items(payload)
     except DecodeError as exc:
-        return [], [Rejected(None, payload, exc)], ()
+        return [], [Rejected(None, payload, exc)], (), None
+    decode_list = getattr(decode, "decode_list", None)
+    if decode_list is not None and items.__class__ is list:
+        try:
+            decoded_list, uniform = decode_list(items)
+        except DecodeError:
+            pass  # decoded again below, item by item, to reject each bad one
+        else:
+            return decoded_list, [], items, uniform or None
     decoded: list[Any] = []
     rejected: list[Rejected] = []
     rest = items
@@ -130,6 +143,6 @@ def decode_each(payload: Any, decode: Callable[[Any], Any]) -> tuple[list[Any], 
             rejected.append(Rejected(index, items[index], exc.at(f"{prefix}[{index}]")))
             rest = items[index + 1 :]
     if not rejected:
-        return decoded, rejected, items
+        return decoded, rejected, items, None
     bad = {r.index for r in rejected}
-    return decoded, rejected, [item for index, item in enumerate(items) if index not in bad]
+    return decoded, rejected, [item for index, item in enumerate(items) if index not in bad], None

@@ -69,7 +69,7 @@ def test_tallies_equal_counting_item_by_item(shapes, picks, through_json):
 def test_decode_each_names_every_bad_item_and_keeps_the_good_ones_in_order():
     good = [dict(FULL, counter_volume=i) for i in range(6)]
     payload = [{"x": 0}, good[0], good[1], "not a dict", good[2], good[3], good[4], good[5], {"counter_name": 1}]
-    items, rejected, wires = decode_each({"samples": payload}, cc.Sample.from_wire)
+    items, rejected, wires, _uniform = decode_each({"samples": payload}, cc.Sample.from_wire)
     assert [r.index for r in rejected] == [0, 3, 8]
     assert [r.error.path.split(".")[0] for r in rejected] == ["samples[0]", "samples[3]", "samples[8]"]
     assert [s.counter_volume for s in items] == [0, 1, 2, 3, 4, 5]

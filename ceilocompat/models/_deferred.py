@@ -28,7 +28,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["UNREAD", "DeferredAttribute", "defer_conversion", "is_unread"]
+__all__ = ["UNREAD", "DeferredAttribute", "defer_conversion", "is_unread", "slot_of"]
 
 
 class _Unread:
@@ -65,7 +65,8 @@ class DeferredAttribute(property):
         self.slot = slot
 
 
-def _slot_of(model: type, key: str) -> _Slot | None:
+def slot_of(model: type, key: str) -> _Slot | None:
+    """The member descriptor that holds attribute *key* of *model*'s objects, or None when it is not a slot."""
     for cls in model.__mro__:
         found = cls.__dict__.get(key)
         if isinstance(found, DeferredAttribute):
@@ -81,7 +82,7 @@ def defer_conversion(model: type, key: str, convert: Callable[[Any, str], Any], 
     False, and nothing changed, when *key* is not a slot (a model declared
     with ``slots=False``): its decoder then converts at once.
     """
-    slot = _slot_of(model, key)
+    slot = slot_of(model, key)
     if slot is None:
         return False
     setattr(model, key, DeferredAttribute(slot, key, convert, doc))

@@ -26,6 +26,7 @@ import attrs
 
 from ceilocompat._errors import NOTHING, DecodeError
 from ceilocompat._signing import SIGNATURE_KEY, compute_signature
+from ceilocompat.models._compiled_decoders import compiled_decoder
 from ceilocompat.models._deferred import UNREAD, defer_conversion, is_unread
 from ceilocompat.models._fields import FieldSpec, ModelVersion, version_key
 from ceilocompat.models._kinds import Kind, same_value
@@ -80,10 +81,12 @@ class ModelView:
             f for f in schema.fields if version_key(f.spec.since) <= at
         )
         self.keys: frozenset[str] = frozenset(f.key for f in self.fields)
-        is_latest = version == schema.versions[-1].number
-        self.from_wire: Callable[[Any], Any] = _generate_decoder(
-            schema, self.fields, None if is_latest else version
-        )
+        #: What this view's decoders record as the version decoded at: None for the latest.
+        self.decoded_at: str | None = None if version == schema.versions[-1].number else version
+        #: The generated Python decoder: the reference, and the fallback of the compiled one.
+        self.python_from_wire: Callable[[Any], Any] = _generate_decoder(schema, self.fields, self.decoded_at)
+        #: The decoder: compiled where it was built (see ``_compiled_decoders``), else the Python one.
+        self.from_wire: Callable[[Any], Any] = compiled_decoder(self) or self.python_from_wire
 
     def __repr__(self) -> str:
         return f"<{self.schema.name} model at version {self.version}>"

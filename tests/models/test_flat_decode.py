@@ -8,6 +8,7 @@ plain-dict reader (a dict subclass would not take that path).
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from collections.abc import Mapping
 
@@ -152,13 +153,12 @@ def test_inline_coercions_decode_as_the_kind_converts(volume, reader):
 
 def test_generated_decoders_are_readable_by_tracebacks_and_tools():
     """Like attrs' generated methods, decoders register their source with linecache."""
-    import inspect
     import linecache
     import traceback
 
     view = cc.Sample.at("1.0")
     assert inspect.getsource(view.from_wire).startswith("def from_wire(d):")
-    filename = view.from_wire.__code__.co_filename
+    filename = inspect.unwrap(view.from_wire).__code__.co_filename  # a compiled decoder wraps the generated one
     assert filename.startswith("<ceilocompat sample") and linecache.getline(filename, 1).startswith("def from_wire")
 
     class Exploding(dict):  # a mapping whose lookups fail inside the generated code
@@ -175,5 +175,5 @@ def test_generated_decoders_are_readable_by_tracebacks_and_tools():
 
 
 def test_decoders_of_different_views_have_different_file_names():
-    names = {v.from_wire.__code__.co_filename for v in views()}
+    names = {inspect.unwrap(v.from_wire).__code__.co_filename for v in views()}
     assert len(names) == len(views())

@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 import ceilocompat as cc
+from documents import dicts_in
 
 AWKWARD_TEXT = [
     "", "'", '"', "\\", "it's", 'say "hi"', "both ' and \"", "\x00", "\x7f", "\t\n", "\r",
@@ -63,20 +64,7 @@ SECRETS = ["s", b"bytes-secret", "ünïcode ✓", cc.DEFAULT_SECRET, "k" * 64, "
 def signed_dicts(document: Any) -> Iterator[dict]:
     """Every dict in a parsed JSON document that carries a ``message_signature``,
     looking into JSON text too (an envelope's ``oslo.message``)."""
-    if isinstance(document, dict):
-        if "message_signature" in document:
-            yield document
-        for value in document.values():
-            yield from signed_dicts(value)
-    elif isinstance(document, list):
-        for value in document:
-            yield from signed_dicts(value)
-    elif isinstance(document, str) and document.startswith("{"):
-        try:
-            inner = json.loads(document)
-        except ValueError:
-            return
-        yield from signed_dicts(inner)
+    return dicts_in(document, lambda d: "message_signature" in d, json_text=True)
 
 
 def corpus_messages(corpus: pathlib.Path) -> list[tuple[str, dict]]:
