@@ -82,10 +82,11 @@ class Ratio:
 SIGNING_TARGET = 8.0 if SIGNING == "compiled" else None
 REFERENCE_SIGNING_TARGET = 2.5
 
-#: JSON bytes and RabbitMQ bodies to Samples, against msgspec's typed decode. The goal is 1.5, which the
-#: untyped parse these paths need does not reach (the parse plus from_wire alone: about 1.5 and 1.35); what
-#: is held is 2.0, reached with room (1.6 to 1.7 and 1.8 to 1.9), which a parse falling back to the standard
-#: library's (3.8 and 4.6) misses.
+#: JSON bytes to a Sample is held to its goal, 1.5 (1.44 to 1.55 here since the compiled decoders). A RabbitMQ
+#: body to its Samples is not there yet (1.74 to 1.78): beside the parses it builds the Notification (header
+#: check, context, a frozen attrs object), about 1.5 us; the untyped parses and from_wire alone give 1.25 to
+#: 1.29. What is held there is 2.0, which a parse falling back to the standard library's (4.6) misses.
+JSON_BYTES_TARGET = 1.5
 BYTES_GUARD = 2.0
 
 RATIOS = (
@@ -112,7 +113,7 @@ RATIOS = (
     Ratio("from_wire, 20 unknown keys / none", "from_wire_plus_20", "from_wire"),
     Ratio("from_wire, Kilo keys / today's", "from_wire_kilo", "from_wire"),
     Ratio("msgspec.convert, 100 unknown keys / none", "msgspec_convert_plus_100", "msgspec_convert"),
-    Ratio("JSON bytes: ours / msgspec.json", "json_to_sample", "msgspec_json", at_most=BYTES_GUARD),
+    Ratio("JSON bytes: ours / msgspec.json", "json_to_sample", "msgspec_json", at_most=JSON_BYTES_TARGET),
     Ratio("JSON bytes: ours / json.loads alone", "json_to_sample", "json_loads"),
     Ratio("JSON bytes: untyped msgspec + from_wire / msgspec.json", "untyped_json_to_sample", "msgspec_json"),
     Ratio("msgpack bytes: ours / msgspec.msgpack", "msgpack_to_sample", "msgspec_msgpack"),
@@ -129,19 +130,18 @@ RATIOS = (
     Ratio("ceilometer compute / ours, sample", "ceilometer_compute_sample", "compute_sample"),
 )
 
-#: Samples per second of a compat consumer over those of a bare listener, draining the same queue contents.
-#: The goals are 0.95 with signatures off and 0.80 verified; what is held, so that a consumer path that
-#: falls back to per-item work fails the run, is what the consumer reaches on these machines with room
-#: for their noise (0.85 to 0.90 and 0.75 to 0.80 in quiet runs; see docs/benchmarks.rst).
+#: Samples per second of a compat consumer over those of a bare listener, draining the same queue contents,
+#: held to the goals: 0.95 with signatures off and 0.80 verified (0.92 to 0.95 and 0.73 to 0.83 in runs here
+#: since the compiled decoders; see docs/benchmarks.rst).
 E2E_RATIOS = (
-    Ratio("e2e RabbitMQ: compat, signatures off / bare listener", "bare", "compat-off", at_least=0.80),
-    Ratio("e2e RabbitMQ: compat, signatures verified / bare listener", "bare", "compat-verify", at_least=0.70),
+    Ratio("e2e RabbitMQ: compat, signatures off / bare listener", "bare", "compat-off", at_least=0.95),
+    Ratio("e2e RabbitMQ: compat, signatures verified / bare listener", "bare", "compat-verify", at_least=0.80),
 )
 
 E2E_MODES = {
     # samples published per round (in messages of 50), rounds
     "quick": (40_000, 6),
-    "full": (50_000, 8),
+    "full": (50_000, 16),
 }
 
 MODES = {
