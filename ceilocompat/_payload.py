@@ -68,6 +68,14 @@ def payload_items(payload: Any) -> tuple[list[Any] | tuple[Any, ...], str]:
 
 def _decode_all(payload: Any, model: type[_M]) -> list[_M]:
     items, prefix = payload_items(payload)
+    decode_list = getattr(model.from_wire, "decode_list", None)  # a compiled decoder reads the list in one call
+    if decode_list is not None and items.__class__ is list:
+        try:
+            decoded: list[_M] = decode_list(items)[0]
+        except DecodeError:
+            pass  # decoded again below, to name the bad item
+        else:
+            return decoded
     out: list[_M] = []
     try:  # list.extend keeps what it appended before the decoder raised: their count is the bad item's index
         out.extend(map(model.from_wire, items))

@@ -290,3 +290,28 @@ def test_what_ceilometer_sends_never_reaches_the_python_decoder(accelerator):
             decoder(item)
         decoder.decode_list([dict(base) for _ in range(5)])
         assert calls == [], f"{len(calls)} of {len(plain)} {model.__name__} items were handed to the Python decoder"
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_payload_decoding_gives_what_decoding_each_item_gives(data):
+    """``samples_from_payload`` and ``events_from_payload`` read a list with ``decode_list`` where it exists."""
+    model, base, decode_payload = data.draw(st.sampled_from([(cc.Sample, SAMPLE, cc.samples_from_payload),
+                                                             (cc.Event, EVENT, cc.events_from_payload)]))
+    items = data.draw(st.lists(st.one_of(st.just(base), wire_dicts(base)), max_size=6))
+    reference = model.__wire__.latest.python_from_wire
+    expected: Any = []
+    for index, item in enumerate(items):
+        try:
+            expected.append(reference(item))
+        except cc.DecodeError as exc:
+            expected = str(exc.at(f"[{index}]"))
+            break
+    try:
+        decoded = decode_payload(items)
+    except cc.DecodeError as exc:
+        assert str(exc) == expected
+        return
+    assert not isinstance(expected, str), expected
+    for wire, got, want in zip(items, decoded, expected, strict=True):
+        assert_same(model.__wire__.latest, ("decoded", got), ("decoded", want), wire)
