@@ -66,16 +66,25 @@ def payload_items(payload: Any) -> tuple[list[Any] | tuple[Any, ...], str]:
     raise DecodeError("payload", payload, "expected a list, {'samples': [...]} or one object")
 
 
+def _decoded_at_once(decode: Callable[[Any], Any], items: Sequence[Any]) -> tuple[list[Any], bool] | None:
+    """What a compiled decoder's ``decode_list`` gives for *items* (the decoded items, and whether they shared
+    one key sequence), or None: *decode* has none, *items* is not a list, or an item is bad (the caller then
+    decodes item by item, to name it)."""
+    decode_list = getattr(decode, "decode_list", None)
+    if decode_list is None or items.__class__ is not list:
+        return None
+    try:
+        decoded: tuple[list[Any], bool] = decode_list(items)
+    except DecodeError:
+        return None
+    return decoded
+
+
 def _decode_all(payload: Any, model: type[_M]) -> list[_M]:
     items, prefix = payload_items(payload)
-    decode_list = getattr(model.from_wire, "decode_list", None)  # a compiled decoder reads the list in one call
-    if decode_list is not None and items.__class__ is list:
-        try:
-            decoded: list[_M] = decode_list(items)[0]
-        except DecodeError:
-            pass  # decoded again below, to name the bad item
-        else:
-            return decoded
+    at_once = _decoded_at_once(model.from_wire, items)
+    if at_once is not None:
+        return at_once[0]
     out: list[_M] = []
     try:  # list.extend keeps what it appended before the decoder raised: their count is the bad item's index
         out.extend(map(model.from_wire, items))
@@ -131,14 +140,9 @@ def decode_each(
         items, prefix = payload_items(payload)
     except DecodeError as exc:
         return [], [Rejected(None, payload, exc)], (), None
-    decode_list = getattr(decode, "decode_list", None)
-    if decode_list is not None and items.__class__ is list:
-        try:
-            decoded_list, uniform = decode_list(items)
-        except DecodeError:
-            pass  # decoded again below, item by item, to reject each bad one
-        else:
-            return decoded_list, [], items, uniform or None
+    at_once = _decoded_at_once(decode, items)
+    if at_once is not None:
+        return at_once[0], [], items, at_once[1] or None
     decoded: list[Any] = []
     rejected: list[Rejected] = []
     rest = items

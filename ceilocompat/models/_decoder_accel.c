@@ -131,23 +131,23 @@ build(Decoder *self, PyObject *d, PyObject **values)
             if (f->missing == MISSING_FACTORY && f->deferrable == NULL) {
                 PyObject *made = PyObject_CallNoArgs(f->value);
                 if (made == NULL) {
-                    goto failed;
+                    goto abandon;
                 }
                 store(obj, f->offset, made);
                 Py_DECREF(made);
                 continue;
             }
-            goto slow;
+            goto abandon;
         }
         if (f->deferrable != NULL) {
             PyObject *answer = PyObject_CallOneArg(f->deferrable, v);
             if (answer == NULL) {
-                goto failed;
+                goto abandon;
             }
             int yes = PyObject_IsTrue(answer);
             Py_DECREF(answer);
             if (yes < 0) {
-                goto failed;
+                goto abandon;
             }
             if (yes) {
                 store(obj, f->offset, self->unread);
@@ -160,10 +160,7 @@ build(Decoder *self, PyObject *d, PyObject **values)
         }
         PyObject *coerced = coerce(f->coercions, v);
         if (coerced == NULL) {
-            if (PyErr_Occurred()) {
-                goto failed;
-            }
-            goto slow;
+            goto abandon;
         }
         store(obj, f->offset, coerced);
         Py_DECREF(coerced);
@@ -176,7 +173,7 @@ build(Decoder *self, PyObject *d, PyObject **values)
         else if (t->missing == MISSING_FACTORY) {
             PyObject *made = PyObject_CallNoArgs(t->value);
             if (made == NULL) {
-                goto failed;
+                goto abandon;
             }
             store(obj, t->offset, made);
             Py_DECREF(made);
@@ -186,10 +183,7 @@ build(Decoder *self, PyObject *d, PyObject **values)
         }
     }
     return obj;
-slow:
-    Py_DECREF(obj);
-    return NULL;
-failed:
+abandon: /* with an exception set when one was raised, without one when the fast path does not apply */
     Py_DECREF(obj);
     return NULL;
 }
