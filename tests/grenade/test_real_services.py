@@ -11,6 +11,7 @@ fails the test instead of skipping it.
 
 from __future__ import annotations
 
+import collections
 import time
 import uuid
 
@@ -31,16 +32,21 @@ pytestmark = [pytest.mark.rabbitmq, pytest.mark.grenade]
 
 
 class Collector:
-    """Resource ids of every sample the agents published, by batch prefix."""
+    """Resource ids of every sample the agents published, by batch prefix, with how often each came."""
 
     def __init__(self) -> None:
-        self.resources: set[str] = set()
+        self.resources: collections.Counter[str] = collections.Counter()
 
     def __call__(self, items, _delivery) -> None:
         self.resources.update(item.resource_id for item in items)
 
     def count(self, prefix: str) -> int:
+        """How many distinct samples of batch *prefix* came."""
         return sum(1 for r in self.resources if r.startswith(prefix + "-"))
+
+    def deliveries(self, prefix: str) -> int:
+        """How many samples of batch *prefix* came, each redelivered copy counted again."""
+        return sum(n for r, n in self.resources.items() if r.startswith(prefix + "-"))
 
 
 @pytest.mark.parametrize("agent_release, polling_release, delivered", [
@@ -111,7 +117,9 @@ def test_a_crashed_agent_loses_nothing_its_successor_takes_what_waited_in_the_qu
             successor.start()
             wait_until(lambda: collector.count("while-down") == BATCH, timeout=120, what="the waiting batch")
             redelivered = BATCH if waiting == 2 else 0  # nothing lost: the unacknowledged batch comes again
-            wait_until(lambda: collector.count("before") == BATCH + redelivered, timeout=60, what="a redelivery")
+            wait_until(lambda: collector.deliveries("before") == BATCH + redelivered, timeout=60,
+                       what="a redelivery")
+            assert collector.count("before") == BATCH and collector.deliveries("while-down") == BATCH
             assert successor.stop() == 0  # SIGTERM: a clean exit
     finally:
         polling.stop()
