@@ -19,7 +19,7 @@ from typing import Any
 from ceilocompat.cli import arguments
 from ceilocompat.cli.environments import release_list
 from ceilocompat.cli.exit_codes import ExitCode, refuse
-from ceilocompat.cli.rehearse import start_private_broker
+from ceilocompat.cli.rehearse import private_broker
 from ceilocompat.cli.tables import format_table
 from ceilocompat.grenade.heatmap import heatmap_svg
 from ceilocompat.grenade.matrix import Matrix, run_matrix
@@ -47,16 +47,11 @@ def format_matrix(matrix: Matrix) -> str:
 def command_matrix(args: argparse.Namespace) -> int:
     """Run ``ceilocompat matrix`` with parsed arguments."""
     try:
-        broker = start_private_broker()
-    except (OSError, RuntimeError) as exc:
-        return refuse("matrix", f"cannot start a private RabbitMQ: {exc}")
-    try:
-        matrix = run_matrix(args.releases, broker, wait=args.wait,
-                            progress=lambda line: print(line, file=sys.stderr, flush=True))
+        with private_broker() as broker:
+            matrix = run_matrix(args.releases, broker, wait=args.wait,
+                                progress=lambda line: print(line, file=sys.stderr, flush=True))
     except (OSError, RuntimeError) as exc:
         return refuse("matrix", str(exc))
-    finally:
-        broker.close()
     if args.svg:
         args.svg.write_text(heatmap_svg(matrix))
         print(f"heat map written to {args.svg}", file=sys.stderr)

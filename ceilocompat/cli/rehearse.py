@@ -19,10 +19,12 @@ broker that cannot be reached.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,49 +95,51 @@ def command_rehearse(args: argparse.Namespace) -> int:
                           "or --transport rabbit://...")
     if args.crash_consumer and not (start_broker or (args.transport or "").startswith("rabbit://")):
         return refuse("rehearse", "--crash-consumer needs a real broker: --transport rabbit://... or --start-broker")
-    broker = None
     try:
-        if start_broker:
-            broker = start_private_broker(args.nodes, hosts_in_namespaces=args.partition_node)
-        url = broker.url if broker else (args.transport or "fake://")
-        hooks: dict[int, Callable[[Rehearsal], None]] = {}
-        if args.crash_consumer:
-            hooks[CRASH_STEP] = crash_a_consumer
-        if args.restart_broker and broker is not None:
-            hooks[RESTART_STEP] = restarting(broker)
-        if lose:
-            loss = NodeLoss(broker, partition=args.partition_node)
-            hooks[KILL_NODE_STEP], hooks[NODE_BACK_STEP] = loss.kill, loss.restart
-        common = dict(
-            path=args.path, transport_url=url, samples=args.samples, from_release=str(args.from_release),
-            to_release=str(args.to_release), secret=args.secret, connect_timeout=args.connect_timeout,
-            progress=lambda line: print(line, file=sys.stderr, flush=True),
-            config_files=args.config_file or (), quorum_queues=True if args.quorum_queues else None,
-        )
-        if args.real:
-            from ceilocompat.grenade.rehearsal import RealRehearsal, crash_an_agent
-
-            rehearsal: Rehearsal = RealRehearsal(**common, dwell=args.dwell if args.dwell is not None else 8.0,
-                                                 polling_agents=not args.polling_script,
-                                                 hooks={CRASH_STEP: crash_an_agent} if args.crash_agent else None)
-        else:
-            rehearsal = Rehearsal(**common, strict_fields=args.strict_consumer or (), pin_new_producers=args.pin,
-                                  hooks=hooks, dwell=args.dwell if args.dwell is not None else 3.0)
-        # A cluster in network namespaces is reached from its client namespace only.
-        in_namespaces = broker if args.partition_node else None
-        report = in_namespaces.client.call(rehearsal.run) if in_namespaces is not None else rehearsal.run()
+        with contextlib.ExitStack() as stack:
+            broker = (stack.enter_context(private_broker(args.nodes, hosts_in_namespaces=args.partition_node))
+                      if start_broker else None)
+            report = _rehearse(args, broker, lose)
     except _FAILURES as exc:
         error("rehearse", " ".join(str(exc).split()) or type(exc).__name__)
         return ExitCode.USAGE
-    finally:
-        if broker is not None:
-            broker.close()
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         print(format_report(report))
     agrees = getattr(report, "agrees", True)  # a real rehearsal also holds the planner to what happened
     return ExitCode.OK if report.ok and agrees else ExitCode.PROBLEMS
+
+
+def _rehearse(args: argparse.Namespace, broker: Any, lose: str | None) -> RehearsalReport:
+    """Build the rehearsal the arguments ask for, on *broker* (or the given transport), and run it."""
+    url = broker.url if broker else (args.transport or "fake://")
+    hooks: dict[int, Callable[[Rehearsal], None]] = {}
+    if args.crash_consumer:
+        hooks[CRASH_STEP] = crash_a_consumer
+    if args.restart_broker and broker is not None:
+        hooks[RESTART_STEP] = restarting(broker)
+    if lose:
+        loss = NodeLoss(broker, partition=args.partition_node)
+        hooks[KILL_NODE_STEP], hooks[NODE_BACK_STEP] = loss.kill, loss.restart
+    common = dict(
+        path=args.path, transport_url=url, samples=args.samples, from_release=str(args.from_release),
+        to_release=str(args.to_release), secret=args.secret, connect_timeout=args.connect_timeout,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        config_files=args.config_file or (), quorum_queues=True if args.quorum_queues else None,
+    )
+    if args.real:
+        from ceilocompat.grenade.rehearsal import RealRehearsal, crash_an_agent
+
+        rehearsal: Rehearsal = RealRehearsal(**common, dwell=args.dwell if args.dwell is not None else 8.0,
+                                             polling_agents=not args.polling_script,
+                                             hooks={CRASH_STEP: crash_an_agent} if args.crash_agent else None)
+    else:
+        rehearsal = Rehearsal(**common, strict_fields=args.strict_consumer or (), pin_new_producers=args.pin,
+                              hooks=hooks, dwell=args.dwell if args.dwell is not None else 3.0)
+    # A cluster in network namespaces is reached from its client namespace only.
+    in_namespaces = broker if args.partition_node else None
+    return in_namespaces.client.call(rehearsal.run) if in_namespaces is not None else rehearsal.run()
 
 
 def format_report(report: RehearsalReport) -> str:
@@ -157,34 +161,42 @@ def format_report(report: RehearsalReport) -> str:
     return table + "\n\n" + notes + report.summary()
 
 
-def start_private_broker(nodes: int = 1, *, hosts_in_namespaces: bool = False) -> Any:
-    """Start a private RabbitMQ, one node or a cluster (needs rabbitmq-server), saying so on stderr.
+@contextlib.contextmanager
+def private_broker(nodes: int = 1, *, hosts_in_namespaces: bool = False) -> Iterator[Any]:
+    """A private RabbitMQ, one node or a cluster (needs rabbitmq-server), said on stderr as it starts.
 
     On loopback, or with *hosts_in_namespaces* a cluster whose nodes are
     hosts in network namespaces of their own (needs root), so that one can
-    be cut off.
+    be cut off. On leaving the block it is stopped and its directory
+    (data, logs, configuration) removed. A broker that cannot start raises
+    RuntimeError saying so.
     """
     from ceilocompat.testing import NetnsCluster, RabbitMQBroker, RabbitMQCluster, find_rabbitmq
 
     base = Path(tempfile.mkdtemp(prefix="ceilocompat-rabbitmq-"))
-    broker: Any
-    if hosts_in_namespaces:
-        broker = NetnsCluster(base, nodes, find_rabbitmq())
-    elif nodes > 1:
-        broker = RabbitMQCluster(base, nodes, find_rabbitmq())
-    else:
-        broker = RabbitMQBroker(base, find_rabbitmq())
-    where = ",".join(part.split("@")[-1] for part in broker.url.removeprefix("rabbit://").split(","))
-    what = f"a private {nodes}-node RabbitMQ cluster" if nodes > 1 else "a private RabbitMQ"
-    if hosts_in_namespaces:
-        what += " in network namespaces"
-    print(f"starting {what} on {where} ...", file=sys.stderr, flush=True)
     try:
-        broker.start()
-    except BaseException:
-        broker.close()
-        raise
-    return broker
+        broker: Any
+        if hosts_in_namespaces:
+            broker = NetnsCluster(base, nodes, find_rabbitmq())
+        elif nodes > 1:
+            broker = RabbitMQCluster(base, nodes, find_rabbitmq())
+        else:
+            broker = RabbitMQBroker(base, find_rabbitmq())
+        where = ",".join(part.split("@")[-1] for part in broker.url.removeprefix("rabbit://").split(","))
+        what = f"a private {nodes}-node RabbitMQ cluster" if nodes > 1 else "a private RabbitMQ"
+        if hosts_in_namespaces:
+            what += " in network namespaces"
+        print(f"starting {what} on {where} ...", file=sys.stderr, flush=True)
+        try:
+            try:
+                broker.start()
+            except (OSError, RuntimeError) as exc:
+                raise RuntimeError(f"cannot start {what}: {exc}") from exc
+            yield broker
+        finally:
+            broker.close()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import pathlib
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -143,7 +144,8 @@ def crash_a_consumer(rehearsal: Rehearsal, timeout: float = 60.0) -> None:
         if child.is_alive():
             child.kill()
         child.join(30)
-    delivered = ids_path.read_text().split("\n") if ids_path.exists() else []
+        delivered = ids_path.read_text().split("\n") if ids_path.exists() else []
+        shutil.rmtree(workdir, ignore_errors=True)
     for line in filter(None, delivered):
         kind, message_id = line.split(" ", 1)
         rehearsal.ledger.record_delivered("collector", kind, [message_id])

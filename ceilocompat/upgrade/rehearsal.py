@@ -313,12 +313,14 @@ class _Member:
         self._check_strict(items)
         d = self.deployment
         d.ledger.record_delivered(self.group, "sample", [s.message_id for s in items])
-        self.samples_out.publish_wire([s.to_wire(version=d.pin_version[self.generation]) for s in items])
         event = Event(
             message_id=f"ev-{delivery.message_id}", event_type="telemetry.polling.batch",
             generated="2026-11-20T00:00:00", traits=(Trait("samples", 2, len(items)),),
         )
+        # The event is owed from the moment the batch is taken: a forward that blocks while the broker is
+        # away (seconds, on a restart) keeps the rehearsal waiting for it rather than ending without it.
         d.ledger.record_produced("event", [event.message_id], d.current_step())
+        self.samples_out.publish_wire([s.to_wire(version=d.pin_version[self.generation]) for s in items])
         self.events_out.publish([event])
 
     def _collect(self, kind: str) -> Callable[[list, Any], None]:
@@ -548,7 +550,8 @@ class Rehearsal:
         """What must run before the first service starts (nothing here; see subclasses)."""
 
     def _stop_everything(self) -> None:
-        for key in list(self.members):
+        # Upstream first: what a notification agent forwards as it stops still finds the collectors.
+        for key in sorted(self.members, key=lambda key: key[0] != NOTIFICATION_AGENT.name):
             try:
                 self.stop(*key)
             except BROKER_ERRORS as exc:  # a listener whose broker went away still has to let go

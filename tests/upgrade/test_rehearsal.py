@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ceilocompat.cli.rehearse import format_report
@@ -28,6 +30,29 @@ def test_both_paths_lose_nothing_on_fake_transport(path):
     assert data["lost"] == 0 and data["ok"] is True and len(data["steps"]) == 5
     assert data["produced"] == {"samples": 200, "samples_by_faults": 0, "events": report.events_produced}
     assert {g["kind"] for g in data["steps"][0]["groups"]} == {"sample", "event"}
+
+
+def test_a_forward_held_up_after_its_samples_arrived_still_has_its_event_collected(monkeypatch):
+    """A publish confirm lost in a broker restart holds a notification agent's forward for seconds after its
+    samples reached the collectors; the rehearsal waits for that batch's event instead of ending without it."""
+    import threading
+    import time
+
+    from ceilocompat.upgrade import rehearsal as module
+
+    forward, last_step, held = module.Publisher.publish_wire, threading.Event(), []
+
+    def held_forward(self, wires):
+        sent = forward(self, wires)
+        if last_step.is_set() and threading.current_thread() is not threading.main_thread():
+            held.append(len(wires))
+            time.sleep(1.5)  # the samples are on the bus; the agent is not done with the batch
+        return sent
+
+    monkeypatch.setattr(module.Publisher, "publish_wire", held_forward)
+    report = Rehearsal(path="partial", samples=40, dwell=0.3, hooks={5: lambda _rehearsal: last_step.set()}).run()
+    assert held, "a forward was held up in the last step"
+    assert report.ok and report.lost == 0, format_report(report)
 
 
 def test_a_strict_old_consumer_is_caught():
@@ -84,12 +109,14 @@ def test_full_path_on_rabbitmq(rabbitmq):
     assert report.ok, format_report(report)
 
 
-def rehearse(*args: str):
+def rehearse(*args: str, tmpdir: Path | None = None):
+    import os
     import subprocess
     import sys
 
+    env = {**os.environ, "TMPDIR": str(tmpdir)} if tmpdir is not None else None
     return subprocess.run([sys.executable, "-m", "ceilocompat", "rehearse", *args], capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, env=env)
 
 
 def test_rehearse_command_json_and_exit_codes():
@@ -107,14 +134,16 @@ def test_rehearse_command_json_and_exit_codes():
 
 
 @pytest.mark.rabbitmq
-def test_rehearse_command_starts_restarts_and_crashes_on_its_own_broker(rabbitmq):
+def test_rehearse_command_starts_restarts_and_crashes_on_its_own_broker(rabbitmq, tmp_path):
     import json
 
-    result = rehearse("--restart-broker", "--crash-consumer", "--samples", "120", "--dwell", "1", "--json")
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = rehearse("--restart-broker", "--crash-consumer", "--samples", "120", "--dwell", "1", "--json",
+                      tmpdir=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     data = json.loads(result.stdout)
     assert data["lost"] == 0 and data["rejected"] == 0
     assert len(data["events"]) == 2
+    assert list(tmp_path.iterdir()) == [], "the private broker's and the crashed collector's directories are removed"
 
 
 @pytest.mark.rabbitmq
