@@ -545,8 +545,9 @@ class RabbitMQBroker(_BrokerAdmin):
         except subprocess.TimeoutExpired:
             raise RabbitMQError(f"rabbitmqctl {' '.join(args)} did not answer within {timeout:g} s") from None
         if proc.returncode != 0:
+            said = " ".join((proc.stderr.strip() or proc.stdout.strip()).split()[:40]) or "nothing said"
             raise RabbitMQError(
-                f"rabbitmqctl {' '.join(args)} failed ({proc.returncode}):\n"
+                f"rabbitmqctl {' '.join(args)} failed ({proc.returncode}): {said}\n"
                 f"{proc.stdout}\n{proc.stderr}"
             )
         return proc.stdout
