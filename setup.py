@@ -15,8 +15,6 @@ setup(
             optional=True,
         ),
         Extension("ceilocompat._key_shapes_accel", sources=["ceilocompat/_key_shapes_accel.c"], optional=True),
-        Extension(
-            "ceilocompat.models._decoder_accel", sources=["ceilocompat/models/_decoder_accel.c"], optional=True
-        ),
+        Extension("ceilocompat._decoder_accel", sources=["ceilocompat/_decoder_accel.c"], optional=True),
     ]
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -25,6 +25,7 @@ import msgpack
 import msgspec
 from oslo_serialization import jsonutils
 
+from ceilocompat._compiled import compiled_module, pure_python_forced
 from ceilocompat._errors import DecodeError
 
 #: Largest body :func:`loads` accepts; larger input is refused, not parsed.
@@ -234,7 +235,23 @@ def notification_from_message(message: Mapping[str, Any]) -> Notification:
 
 
 def _notification(message: dict[str, Any]) -> Notification:
-    """A :class:`Notification` that keeps *message*, a dict nothing else holds."""
+    """A :class:`Notification` that keeps *message*, a dict nothing else holds.
+
+    A message without context keys is built by the compiled decoder where
+    there is one (see :func:`_compiled_notification`), any other by
+    :func:`_python_notification`, the reference.
+    """
+    keys = tuple(message)
+    plan = _CONTEXT_PLANS.get(keys)
+    if plan is None:
+        plan = _context_plan(keys)
+    if not plan and _COMPILED_NOTIFICATION is not None and "context" not in message:
+        return _COMPILED_NOTIFICATION(message)
+    return _python_notification(message, plan)
+
+
+def _python_notification(message: dict[str, Any], plan: tuple[tuple[str, str], ...] | None = None) -> Notification:
+    """:func:`_notification` in Python: the reference, and the compiled decoder's fallback."""
     if "payload" not in message:
         raise DecodeError("payload", None, "a notification must have a payload")
     try:
@@ -243,16 +260,40 @@ def _notification(message: dict[str, Any]) -> Notification:
         header = tuple(map(message.get, HEADER_KEYS))
     if not set(map(type, header)) <= _TEXT_OR_NULL:
         _check_header(message)
-    keys = tuple(message)
-    plan = _CONTEXT_PLANS.get(keys)
     if plan is None:
-        plan = _context_plan(keys)
+        keys = tuple(message)
+        plan = _CONTEXT_PLANS.get(keys) or _context_plan(keys)
     context = {name: message[key] for key, name in plan} if plan else {}
     rpc_context = message.get("context")
     if rpc_context is not None and isinstance(rpc_context, Mapping):  # oslo.messaging RPC-style context
         context = {**rpc_context, **context}
     message_id, publisher_id, event_type, priority, timestamp = header
     return Notification(message_id, publisher_id, event_type, priority, message["payload"], timestamp, context, message)
+
+
+def _compiled_notification(module: Any) -> Callable[[dict[str, Any]], Notification] | None:
+    """:func:`_python_notification` for a message without context keys, run by *module*'s compiled ``Decoder``.
+
+    The plan reads the five header keys (text or null; null when absent)
+    and the payload (a list or a dict), and fills the slots, with ``{}`` as
+    the context and the message itself; a message off that plan (a header
+    value of another type, no payload, a payload of another kind) goes,
+    whole, to :func:`_python_notification`. None where *module* is None
+    (not built, or ``CEILOCOMPAT_PURE_PYTHON=1``).
+    """
+    if module is None:
+        return None
+    slots = {name: Notification.__dict__[name] for name in attrs.fields_dict(Notification)}
+    header = tuple((key, slots[key], (str, type(None)), (), module.CONSTANT, None, None) for key in HEADER_KEYS)
+    payload = ("payload", slots["payload"], (list, dict), (), module.FALL_BACK, None, None)
+    tail = ((slots["context"], module.FACTORY, dict), (slots["message"], module.RECEIVED, None))
+    decoder: Callable[[dict[str, Any]], Notification] = module.Decoder(
+        Notification, (*header, payload), tail, _python_notification, None
+    )
+    return decoder
+
+
+_COMPILED_NOTIFICATION = _compiled_notification(None if pure_python_forced() else compiled_module("_decoder_accel"))
 
 
 def _check_header(message: dict[str, Any]) -> None:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from ceilocompat._compiled import pure_python_forced
+from ceilocompat._compiled import compiled_module, pure_python_forced
 
 #: Distinct key sequences remembered per schema; beyond this, shapes are worked out each time.
 MAX_SHAPES = 512
@@ -99,11 +99,8 @@ def _same_keys(wires: Sequence[Any], keys: list[Any]) -> bool:
 
 def _compiled_same_keys() -> Callable[[Sequence[Any], list[Any]], bool] | None:
     """The compiled :func:`_same_keys`, or None where it was not built (whatever ``CEILOCOMPAT_PURE_PYTHON`` says)."""
-    try:
-        from ceilocompat._key_shapes_accel import same_keys
-    except ImportError:
-        return None
-    return same_keys
+    module = compiled_module("_key_shapes_accel")
+    return None if module is None else cast(Callable[[Sequence[Any], list[Any]], bool], module.same_keys)
 
 
 #: The key-sequence check :meth:`KeyShapes.tally` runs: compiled where it was built (its answer is the

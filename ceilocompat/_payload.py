@@ -81,7 +81,7 @@ def _decoded_at_once(decode: Callable[[Any], Any], items: Sequence[Any]) -> tupl
 
 
 def _decode_all(payload: Any, model: type[_M]) -> list[_M]:
-    items, prefix = payload_items(payload)
+    items, prefix = (payload, "") if payload.__class__ is list else payload_items(payload)
     at_once = _decoded_at_once(model.from_wire, items)
     if at_once is not None:
         return at_once[0]

@@ -49,7 +49,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any, Protocol
 
-from ceilocompat._compiled import pure_python_forced
+from ceilocompat._compiled import compiled_module, pure_python_forced
 from ceilocompat._errors import DecodeError
 
 SIGNATURE_KEY = "message_signature"
@@ -179,11 +179,8 @@ def compiled() -> Implementation | None:
     Available even when ``CEILOCOMPAT_PURE_PYTHON=1`` chose the reference,
     so that tests can compare both in one run.
     """
-    try:
-        import ceilocompat._signing_accel as _signing_accel
-    except ImportError:
-        return None
-    return Implementation("compiled", _signing_accel)
+    module = compiled_module("_signing_accel")
+    return None if module is None else Implementation("compiled", module)
 
 
 class _Rendering:

@@ -12,7 +12,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "ceilocompat"
 #: The layers, top (imported by everyone) to bottom; the same table is in docs/guides/developers.rst.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundations", ("ceilocompat._errors", "ceilocompat.releases", "ceilocompat._timestamps",
-                     "ceilocompat._messaging", "ceilocompat.config", "ceilocompat._compiled")),
+                     "ceilocompat._messaging", "ceilocompat.config", "ceilocompat._compiled",
+                     "ceilocompat._decoder_accel")),
     ("integrity", ("ceilocompat._signing", "ceilocompat._signing_accel")),
     ("bytes", ("ceilocompat._envelope",)),
     ("models", ("ceilocompat.models",)),

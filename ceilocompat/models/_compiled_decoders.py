@@ -24,33 +24,20 @@ import types
 from collections.abc import Callable
 from typing import Any, cast
 
-from ceilocompat._compiled import pure_python_forced
+from ceilocompat._compiled import compiled_module, pure_python_forced
 from ceilocompat.models._deferred import UNREAD, slot_of
 
-# The codes of the compiled plan for what a missing key gets.
-_FALL_BACK, _CONSTANT, _FACTORY, _RECEIVED = 0, 1, 2, 3
-
-
-def _accelerator() -> Any:
-    """The compiled module, or None where it was not built (whatever ``CEILOCOMPAT_PURE_PYTHON`` says)."""
-    try:
-        from ceilocompat.models import _decoder_accel
-    except ImportError:
-        return None
-    return _decoder_accel
-
-
 #: The compiled module the models decode with, or None (not built, or ``CEILOCOMPAT_PURE_PYTHON=1``).
-COMPILED_DECODERS = None if pure_python_forced() else _accelerator()
+COMPILED_DECODERS = None if pure_python_forced() else compiled_module("_decoder_accel")
 
 
-def _when_missing(spec: Any) -> tuple[int, Any]:
+def _when_missing(spec: Any, module: Any) -> tuple[int, Any]:
     """What the plan gives a field whose key is absent: fall back (required), a constant, or a factory's value."""
     if spec.required:
-        return _FALL_BACK, None
+        return module.FALL_BACK, None
     if spec.default_factory is not None:
-        return _FACTORY, spec.default_factory
-    return _CONSTANT, spec.default
+        return module.FACTORY, spec.default_factory
+    return module.CONSTANT, spec.default
 
 
 def compiled_decoder(view: Any, module: Any = COMPILED_DECODERS) -> Callable[[Any], Any] | None:
@@ -70,14 +57,14 @@ def compiled_decoder(view: Any, module: Any = COMPILED_DECODERS) -> Callable[[An
     if not all(isinstance(slot, types.MemberDescriptorType) for slot in slots.values()):
         return None
     plan = tuple(
-        (f.key, slots[f.key], f.kind.fast_classes, f.kind.coercions, *_when_missing(f.spec),
+        (f.key, slots[f.key], f.kind.fast_classes, f.kind.coercions, *_when_missing(f.spec, module),
          f.kind.deferrable if f.key in schema.deferred else None)
         for f in view.fields
     )
     tail = (
-        *((slots[f.key], *_when_missing(f.spec)) for f in newer),
-        (slots["_wire"], _RECEIVED, None),
-        (slots["_decoded_at"], _CONSTANT, view.decoded_at),
+        *((slots[f.key], *_when_missing(f.spec, module)) for f in newer),
+        (slots["_wire"], module.RECEIVED, None),
+        (slots["_decoded_at"], module.CONSTANT, view.decoded_at),
     )
     try:
         decoder = module.Decoder(schema.model, plan, tail, fallback, UNREAD)

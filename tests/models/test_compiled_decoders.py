@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ceilocompat as cc
+from ceilocompat._compiled import compiled_module
 from ceilocompat.models import _compiled_decoders
 from ceilocompat.models._deferred import is_unread
 from compiled import built_or_skip
@@ -58,9 +59,13 @@ class Record(dict):
     pass
 
 
+class Key(str):
+    pass
+
+
 @pytest.fixture(scope="module")
 def accelerator():
-    return built_or_skip(_compiled_decoders._accelerator(), "models._decoder_accel")
+    return built_or_skip(compiled_module("_decoder_accel"), "_decoder_accel")
 
 
 def compiled(view, accelerator):
@@ -90,6 +95,8 @@ def wire_dicts(draw, base):
             wire[key] = draw(odd_values)
     for n in range(draw(st.integers(0, 3))):
         wire[f"unknown_{n}"] = draw(odd_values)
+    if draw(st.integers(0, 7)) == 0:  # a key that is not an exact str: no shared key sequence is planned
+        wire[draw(st.sampled_from([1, Key("unknown_key")]))] = "x"
     if draw(st.booleans()):
         keys = draw(st.permutations(list(wire)))
         wire = {key: wire[key] for key in keys}

@@ -1,7 +1,14 @@
-"""The compiled decoders of ``ceilocompat.models`` (C); ``_compiled_decoders`` builds their plans."""
+"""Compiled dict-to-slots decoders (C); ``models._compiled_decoders`` and ``_compiled_notification`` plan them."""
 
 from collections.abc import Callable
 from typing import Any
+
+#: What a plan gives a field whose key is absent: fall back to the Python code, a constant, a factory's
+#: value, or (tail only) the received dict.
+FALL_BACK: int
+CONSTANT: int
+FACTORY: int
+RECEIVED: int
 
 class Decoder:
     fallback: Callable[[Any], Any]

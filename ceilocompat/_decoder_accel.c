@@ -1,7 +1,9 @@
-/* Compiled decoders of ceilocompat.models: a model version's plan, run without Python bytecode.
+/* Compiled decoders: a plan that fills an object's slots from a dict's keys, run without Python bytecode.
  *
- * A Decoder holds what the generated Python decoder of one version view does for a plain dict (see
- * ceilocompat.models._wiremodel._generate_decoder, the reference and the fallback): per field its key, its
+ * The models' version views (ceilocompat.models._compiled_decoders) and the envelope's Notification
+ * (ceilocompat._compiled_notification) each hand their plan to a Decoder, with the Python code that stays
+ * the reference and the fallback. For a model version, a Decoder holds what the generated Python decoder
+ * does for a plain dict (see ceilocompat.models._wiremodel._generate_decoder): per field its key, its
  * slot, the exact classes taken as they are, what a missing key gets, and the deferrable test. Calling it
  * with a dict whose every value takes that fast path gives the object the Python decoder gives; on any
  * other input (not an exact dict, a missing required key, a value to convert or whose coercion
@@ -295,12 +297,42 @@ read_by_shape(Decoder *self, PyObject *d, Py_ssize_t width, PyObject **keys, Py_
     return 1;
 }
 
+/* decode_list of a list of one item: (decoded, uniform), uniform when the item is a dict of exact str keys. */
+static PyObject *
+decode_single(Decoder *self, PyObject *item)
+{
+    Py_INCREF(item); /* the list may change while Python code runs */
+    int uniform = PyDict_CheckExact(item);
+    if (uniform) {
+        Py_ssize_t position = 0;
+        PyObject *key, *value;
+        while (uniform && PyDict_Next(item, &position, &key, &value)) {
+            uniform = PyUnicode_CheckExact(key);
+        }
+    }
+    PyObject *obj = decode_one(self, item), *result = NULL;
+    Py_DECREF(item);
+    if (obj != NULL) {
+        PyObject *decoded = PyList_New(1);
+        if (decoded != NULL) {
+            PyList_SET_ITEM(decoded, 0, Py_NewRef(obj));
+            result = PyTuple_Pack(2, decoded, uniform ? Py_True : Py_False);
+            Py_DECREF(decoded);
+        }
+        Py_DECREF(obj);
+    }
+    return result;
+}
+
 static PyObject *
 decode_list(Decoder *self, PyObject *items)
 {
     if (!PyList_CheckExact(items)) {
         PyErr_SetString(PyExc_TypeError, "decode_list takes a list");
         return NULL;
+    }
+    if (PyList_GET_SIZE(items) == 1) { /* nothing to share: decoded as a call would, its keys checked */
+        return decode_single(self, PyList_GET_ITEM(items, 0));
     }
     /* The list is held, and read by index each time: Python code run by a test or a factory may change it. */
     Py_INCREF(items);
@@ -559,8 +591,8 @@ static PyMemberDef decoder_members[] = {
 
 static PyTypeObject DecoderType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "ceilocompat.models._decoder_accel.Decoder",
-    .tp_doc = "Decoder(cls, fields, tail, fallback, unread): a model version's decoder, compiled.",
+    .tp_name = "ceilocompat._decoder_accel.Decoder",
+    .tp_doc = "Decoder(cls, fields, tail, fallback, unread): a dict-to-slots decoder, compiled.",
     .tp_basicsize = sizeof(Decoder),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_new = decoder_new,
@@ -577,8 +609,8 @@ static PyTypeObject DecoderType = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "ceilocompat.models._decoder_accel",
-    "Compiled decoders of ceilocompat.models (the generated Python decoders are the reference).", -1, NULL,
+    PyModuleDef_HEAD_INIT, "ceilocompat._decoder_accel",
+    "Compiled dict-to-slots decoders (the Python code they are planned from is the reference).", -1, NULL,
 };
 
 PyMODINIT_FUNC
@@ -598,6 +630,14 @@ PyInit__decoder_accel(void)
     Py_INCREF(&DecoderType);
     if (PyModule_AddObject(m, "Decoder", (PyObject *)&DecoderType) < 0) {
         Py_DECREF(&DecoderType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    /* The codes of what a plan gives a missing key, named for the Python code that writes plans. */
+    if (PyModule_AddIntConstant(m, "FALL_BACK", MISSING_FALLBACK) < 0
+            || PyModule_AddIntConstant(m, "CONSTANT", MISSING_CONSTANT) < 0
+            || PyModule_AddIntConstant(m, "FACTORY", MISSING_FACTORY) < 0
+            || PyModule_AddIntConstant(m, "RECEIVED", MISSING_RECEIVED) < 0) {
         Py_DECREF(m);
         return NULL;
     }
