@@ -1,8 +1,8 @@
 /* Compiled decoders: a plan that fills an object's slots from a dict's keys, run without Python bytecode.
  *
  * The models' version views (ceilocompat.models._compiled_decoders) and the envelope's Notification
- * (ceilocompat._compiled_notification) each hand their plan to a Decoder, with the Python code that stays
- * the reference and the fallback. For a model version, a Decoder holds what the generated Python decoder
+ * (ceilocompat._envelope._compiled_notification) each hand their plan to a Decoder, with the Python code
+ * that stays the reference and the fallback. For a model version, a Decoder holds what the generated Python decoder
  * does for a plain dict (see ceilocompat.models._wiremodel._generate_decoder): per field its key, its
  * slot, the exact classes taken as they are, what a missing key gets, and the deferrable test. Calling it
  * with a dict whose every value takes that fast path gives the object the Python decoder gives; on any

@@ -1,4 +1,4 @@
-"""Compiled dict-to-slots decoders (C); ``models._compiled_decoders`` and ``_compiled_notification`` plan them."""
+"""Compiled dict-to-slots decoders (C), planned by ``models._compiled_decoders`` and ``_envelope``."""
 
 from collections.abc import Callable
 from typing import Any

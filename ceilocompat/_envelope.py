@@ -241,10 +241,7 @@ def _notification(message: dict[str, Any]) -> Notification:
     there is one (see :func:`_compiled_notification`), any other by
     :func:`_python_notification`, the reference.
     """
-    keys = tuple(message)
-    plan = _CONTEXT_PLANS.get(keys)
-    if plan is None:
-        plan = _context_plan(keys)
+    plan = _context_plan_of(message)
     if not plan and _COMPILED_NOTIFICATION is not None and "context" not in message:
         return _COMPILED_NOTIFICATION(message)
     return _python_notification(message, plan)
@@ -261,8 +258,7 @@ def _python_notification(message: dict[str, Any], plan: tuple[tuple[str, str], .
     if not set(map(type, header)) <= _TEXT_OR_NULL:
         _check_header(message)
     if plan is None:
-        keys = tuple(message)
-        plan = _CONTEXT_PLANS.get(keys) or _context_plan(keys)
+        plan = _context_plan_of(message)
     context = {name: message[key] for key, name in plan} if plan else {}
     rpc_context = message.get("context")
     if rpc_context is not None and isinstance(rpc_context, Mapping):  # oslo.messaging RPC-style context
@@ -302,6 +298,13 @@ def _check_header(message: dict[str, Any]) -> None:
         value = message.get(key)
         if value is not None and not isinstance(value, str):
             raise DecodeError(key, value, "must be a string or null")
+
+
+def _context_plan_of(message: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The context plan of *message*'s key sequence: remembered, or worked out (see :func:`_context_plan`)."""
+    keys = tuple(message)
+    plan = _CONTEXT_PLANS.get(keys)
+    return _context_plan(keys) if plan is None else plan
 
 
 def _context_plan(keys: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
