@@ -8,7 +8,9 @@ On the cluster it then declares a quorum queue, kills its leader with
 SIGKILL and times until the cluster names a new leader, and until the
 killed node is back (``start_node``). ``--netns`` adds the same round on a
 :class:`~ceilocompat.testing.NetnsCluster` (root only) and times how long a
-cut-off node takes to pause and, healed, to rejoin.
+cut-off node takes to pause and, healed, to rejoin (that time includes the
+restart of a node whose boot hung on Erlang's global sync, which the round
+prints; see ``RabbitMQCluster.wait_until_clustered``).
 """
 
 from __future__ import annotations
@@ -61,7 +63,10 @@ def partition(cluster: NetnsCluster) -> tuple[float, float]:
         time.sleep(0.2)
     paused = time.monotonic() - cut
     cluster.heal(0)
-    return paused, timed(lambda: cluster.wait_until_clustered(120))
+    whole = timed(lambda: cluster.wait_until_clustered(120))
+    if cluster.hung_restarts:
+        print(f"restarted after hanging on Erlang's global sync: {', '.join(cluster.hung_restarts)}", flush=True)
+    return paused, whole
 
 
 def one_round(base: Path, nodes: int, netns: bool) -> dict[str, float]:

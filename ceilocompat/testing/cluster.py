@@ -40,6 +40,7 @@ ValueError: a cluster needs at least one node, not 0
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -60,6 +61,11 @@ from ceilocompat.testing.rabbitmq import (
 )
 
 __all__ = ["RabbitMQCluster"]
+
+#: Seconds a node may go on waiting on Erlang's global sync after RabbitMQ's workaround ran before it is restarted.
+HUNG_GRACE = 15.0
+
+_LOG = logging.getLogger(__name__)
 
 
 class RabbitMQCluster(_BrokerAdmin):
@@ -98,6 +104,8 @@ class RabbitMQCluster(_BrokerAdmin):
         ]
         self.url = "rabbit://" + ",".join(
             f"guest:guest@{n.host.address}:{n.amqp_port}" for n in self.nodes) + "/"
+        #: Nodes restarted because their boot hung on Erlang's global sync, in order.
+        self.hung_restarts: list[str] = []
         self._lock = threading.RLock()
 
     # -- lifecycle ---------------------------------------------------------
@@ -122,22 +130,39 @@ class RabbitMQCluster(_BrokerAdmin):
                 self.close()
                 raise
 
-    def wait_until_clustered(self, timeout: float = START_TIMEOUT, among: Sequence[int] | None = None) -> None:
-        """Wait until each node of *among* (default: all) sees all of them running."""
+    def wait_until_clustered(self, timeout: float = START_TIMEOUT, among: Sequence[int] | None = None, *,
+                             restart_hung_after: float | None = HUNG_GRACE) -> None:
+        """Wait until each node of *among* (default: all) sees all of them running.
+
+        A node whose boot still waits on Erlang's ``global`` sync
+        *restart_hung_after* seconds after RabbitMQ's own workaround ran (see
+        :meth:`~ceilocompat.testing.RabbitMQBroker.waits_on_global_sync`) is
+        restarted with its data, as an operator would; ``hung_restarts``
+        names it. None leaves it waiting.
+        """
         indexes = list(range(len(self.nodes))) if among is None else list(among)
         wanted = {self.nodes[i].nodename for i in indexes}
         deadline = time.monotonic() + timeout
         seen: dict[str, object] = {}
+        hung_since: dict[int, float] = {}
         while True:
             pending = []
             for i in indexes:
+                node = self.nodes[i]
                 try:
-                    running = set(self.nodes[i].cluster_status().get("running_nodes", ()))
+                    running = set(node.cluster_status().get("running_nodes", ()))
                 except RabbitMQError as exc:
                     running = set()
-                    seen[self.nodes[i].nodename] = str(exc).splitlines()[0]
+                    seen[node.nodename] = f"{str(exc).splitlines()[0]} (its log: {node.node_log})"
+                    if restart_hung_after is not None and node.running and node.waits_on_global_sync():
+                        since = hung_since.setdefault(i, time.monotonic())
+                        if time.monotonic() - since >= restart_hung_after:
+                            self._restart_hung(i, max(1.0, deadline - time.monotonic()))
+                            del hung_since[i]
+                    else:
+                        hung_since.pop(i, None)
                 else:
-                    seen[self.nodes[i].nodename] = sorted(running)
+                    seen[node.nodename] = sorted(running)
                 if running != wanted:
                     pending.append(i)
             indexes = pending
@@ -147,6 +172,16 @@ class RabbitMQCluster(_BrokerAdmin):
                 raise RabbitMQError(f"the cluster did not form within {timeout:.0f} s; "
                                     f"running nodes as each node sees them: {seen}")
             time.sleep(0.5)
+
+    def _restart_hung(self, i: int, timeout: float) -> None:
+        node = self.nodes[i]
+        _LOG.warning("RabbitMQ node %s waits on Erlang's global sync after its own workaround ran "
+                     "(rabbitmq-server#6034); restarting it", node.nodename)
+        self.hung_restarts.append(node.nodename)
+        try:
+            node.restart(timeout)
+        except (RabbitMQError, TimeoutError) as exc:
+            _LOG.warning("restarting RabbitMQ node %s: %s", node.nodename, str(exc).splitlines()[0])
 
     def stop_node(self, i: int, timeout: float = STOP_TIMEOUT) -> None:
         """Stop node *i* gracefully (its data stays)."""

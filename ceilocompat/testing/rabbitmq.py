@@ -66,6 +66,10 @@ __all__ = [
 START_TIMEOUT = 60.0
 #: Seconds allowed for a graceful stop before processes are killed.
 STOP_TIMEOUT = 30.0
+#: What RabbitMQ's node log says when a boot has waited 20 s on Erlang's ``global`` sync.
+GLOBAL_HANG_WORKAROUND = "Global hang workaround"
+#: What the node log says at the start of each boot of the RabbitMQ application.
+_BOOT_LINE = " Starting RabbitMQ "
 
 _SEARCH_DIRS = (
     "/usr/lib/rabbitmq/bin",  # Debian/Ubuntu: the real scripts (/usr/sbin ones su to rabbitmq)
@@ -556,9 +560,40 @@ class RabbitMQBroker(_BrokerAdmin):
         """``rabbitmqctl cluster_status`` as this node sees it (``running_nodes``, ``partitions``...)."""
         return json.loads(self.ctl("cluster_status", "--formatter", "json"))
 
+    def log_since_boot(self) -> str:
+        """The node log from the latest boot of the RabbitMQ application on ("" when there is none)."""
+        try:
+            text = self.node_log.read_text(errors="replace")
+        except OSError:
+            return ""
+        return _since_last_boot(text)
+
+    def waits_on_global_sync(self) -> bool:
+        """Whether the latest boot ran RabbitMQ's global hang workaround and the node still does not serve.
+
+        RabbitMQ's boot waits on Erlang's ``global:sync()``; after 20 s it
+        logs :data:`GLOBAL_HANG_WORKAROUND` and fakes a nodedown/nodeup to
+        unblock it. Before RabbitMQ 3.10.9 and 3.11.1 that workaround sends
+        messages Erlang 25.1 and later ignore (rabbitmq-server#6034), and a
+        node resuming after a partition can then wait forever.
+        """
+        return GLOBAL_HANG_WORKAROUND in self.log_since_boot() and not self.serving()
+
     def serving(self) -> bool:
         """Whether the RabbitMQ application runs on the node (False when paused or booting)."""
         try:
             return self.ctl("eval", "rabbit:is_running().", timeout=30).strip() == "true"
         except RabbitMQError:
             return False
+
+
+def _since_last_boot(log: str) -> str:
+    """The part of a node log from the last boot of the RabbitMQ application.
+
+    >>> _since_last_boot("a  Starting RabbitMQ 3.10.8\\nb\\nc  Starting RabbitMQ 3.10.8\\nd\\n")
+    ' Starting RabbitMQ 3.10.8\\nd\\n'
+    >>> _since_last_boot("no boot yet")
+    ''
+    """
+    at = log.rfind(_BOOT_LINE)
+    return "" if at < 0 else log[at:]

@@ -104,12 +104,15 @@ class NodeLoss:
         node = self.cluster.nodes[self.killed]
         if self.partition:
             self.cluster.heal(self.killed)
+            restarted = len(self.cluster.hung_restarts)
             try:  # a paused minority node restarts its broker once it sees the majority: slow on a busy machine
                 self.cluster.wait_until_clustered(timeout=self.rejoin_timeout)
             except RabbitMQError as exc:
                 rehearsal.note(f"healed the network of RabbitMQ node {node.nodename}, but {exc}")
                 return
-            rehearsal.note(f"healed the network of RabbitMQ node {node.nodename}; it rejoined the cluster")
+            hung = ("; its broker hung on Erlang's global sync as it resumed (rabbitmq-server#6034) "
+                    "and was restarted" if node.nodename in self.cluster.hung_restarts[restarted:] else "")
+            rehearsal.note(f"healed the network of RabbitMQ node {node.nodename}{hung}; it rejoined the cluster")
         else:
             self.cluster.start_node(self.killed)
             rehearsal.note(f"restarted RabbitMQ node {node.nodename}; it rejoined the cluster")

@@ -12,7 +12,8 @@ import uuid
 import kombu
 import pytest
 
-from ceilocompat.testing import RabbitMQCluster, _processes
+from ceilocompat.testing import RabbitMQCluster, RabbitMQError, _processes
+from ceilocompat.testing.rabbitmq import GLOBAL_HANG_WORKAROUND
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -138,6 +139,33 @@ def test_queue_leader_names_the_node_holding_a_classic_queue(rabbitmq_cluster):
     assert cluster.queues()[name].messages == 3
     assert len(drain(cluster.url, queue, 3)) == 3
     cluster.ctl("delete_queue", name)
+
+
+def test_a_node_hung_after_rabbitmqs_global_workaround_is_restarted_and_rejoins(rabbitmq_cluster):
+    cluster = rabbitmq_cluster
+    node = cluster.nodes[1]
+    before = list(cluster.hung_restarts)
+    starts = node.starts
+    node.ctl("stop_app")  # the VM answers, the RabbitMQ application does not run: as in the hung boot
+    try:
+        # Not serving is not enough: a node that never logged the workaround is left alone.
+        with pytest.raises(RabbitMQError, match="did not form within 3 s"):
+            cluster.wait_until_clustered(3, restart_hung_after=0)
+        assert cluster.hung_restarts == before and node.starts == starts
+        # The line RabbitMQ 3.10 logs once its boot has waited 20 s on Erlang's global sync.
+        with open(node.node_log, "a") as log:
+            log.write(f"2026-12-02 20:08:01.322230+00:00 [info] <0.1199.0> {GLOBAL_HANG_WORKAROUND}: "
+                      "global state on a peer seems broken\n")
+        assert node.waits_on_global_sync()
+        with pytest.raises(RabbitMQError, match="did not form within 3 s"):
+            cluster.wait_until_clustered(3, restart_hung_after=None)
+        assert cluster.hung_restarts == before and node.starts == starts
+        cluster.wait_until_clustered(WAIT, restart_hung_after=1)
+    finally:
+        if not node.serving():
+            node.restart()
+    assert cluster.hung_restarts == [*before, node.nodename] and node.starts == starts + 1
+    assert node.serving() and not node.waits_on_global_sync()  # its new boot is past the line
 
 
 @pytest.mark.parametrize("service", ["rabbitmq", "rabbitmq_cluster"])

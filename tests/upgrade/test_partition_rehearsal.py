@@ -59,26 +59,53 @@ def test_the_command_line_cuts_a_node_of_its_own_cluster_off_and_exits_0():
     assert "(quorum queues): 0 lost, 0 rejected, 0 duplicates removed" in proc.stdout
 
 
-def test_a_healed_node_that_does_not_rejoin_is_noted_and_the_walk_goes_on():
+class StandInCluster:
+    """A cluster whose healed node rejoins after a hung-boot restart, or never (*forms* False)."""
+
+    def __init__(self, forms: bool) -> None:
+        from types import SimpleNamespace
+
+        self.nodes = (SimpleNamespace(nodename="n1@10.77.0.1"),)
+        self.hung_restarts = ["n1@10.77.0.1"]  # an earlier heal's
+        self.forms = forms
+        self.calls: list[tuple[str, float]] = []
+
+    def heal(self, index):
+        self.calls.append(("heal", index))
+
+    def wait_until_clustered(self, timeout):
+        from ceilocompat.testing import RabbitMQError
+
+        self.calls.append(("wait", timeout))
+        if not self.forms:
+            raise RabbitMQError("the cluster did not form within 7 s")
+        self.hung_restarts.append(self.nodes[0].nodename)
+
+
+@pytest.mark.parametrize("forms, note", [
+    (False, "healed the network of RabbitMQ node n1@10.77.0.1, but the cluster did not form within 7 s"),
+    (True, "healed the network of RabbitMQ node n1@10.77.0.1; its broker hung on Erlang's global sync as it "
+           "resumed (rabbitmq-server#6034) and was restarted; it rejoined the cluster"),
+])
+def test_a_healed_node_that_hangs_or_does_not_rejoin_is_noted_and_the_walk_goes_on(forms, note):
     from types import SimpleNamespace
 
-    from ceilocompat.testing import RabbitMQError
-
-    waited = []
-
-    class Cluster:
-        nodes = (SimpleNamespace(nodename="n1@10.77.0.1"),)
-
-        def heal(self, index):
-            waited.append(("heal", index))
-
-        def wait_until_clustered(self, timeout):
-            waited.append(("wait", timeout))
-            raise RabbitMQError("the cluster did not form within 7 s")
-
+    cluster = StandInCluster(forms)
     notes = []
-    loss = NodeLoss(Cluster(), partition=True, rejoin_timeout=7.0)
+    loss = NodeLoss(cluster, partition=True, rejoin_timeout=7.0)
     loss.killed = 0
     loss.restart(SimpleNamespace(note=notes.append))  # returns: the walk goes on
-    assert waited == [("heal", 0), ("wait", 7.0)]
-    assert notes == ["healed the network of RabbitMQ node n1@10.77.0.1, but the cluster did not form within 7 s"]
+    assert cluster.calls == [("heal", 0), ("wait", 7.0)]
+    assert notes == [note]
+
+
+def test_a_healed_node_that_rejoins_by_itself_is_noted_without_a_restart():
+    from types import SimpleNamespace
+
+    cluster = StandInCluster(True)
+    cluster.wait_until_clustered = lambda timeout: None  # RabbitMQ resumed it: nothing restarted this time
+    notes = []
+    loss = NodeLoss(cluster, partition=True, rejoin_timeout=7.0)
+    loss.killed = 0
+    loss.restart(SimpleNamespace(note=notes.append))
+    assert notes == ["healed the network of RabbitMQ node n1@10.77.0.1; it rejoined the cluster"]
