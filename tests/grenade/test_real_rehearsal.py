@@ -9,6 +9,7 @@ the steps where they run beside a 21.0.0 agent, as the planner predicts.
 from __future__ import annotations
 
 import json
+import pathlib
 import subprocess
 import sys
 import uuid
@@ -26,9 +27,9 @@ from conftest import subprocess_env
 from release_environments import environment
 
 
-def ceilocompat(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def ceilocompat(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ceilocompat", *args], capture_output=True, text=True,
-                          timeout=timeout, env=subprocess_env())
+                          timeout=timeout, env=subprocess_env(**env))
 
 
 @pytest.mark.parametrize("args, says", [
@@ -112,12 +113,14 @@ def test_an_old_release_upgrades_to_the_newest_with_real_services_and_nothing_lo
 
 @pytest.mark.rabbitmq
 @pytest.mark.grenade
-def test_a_strict_agent_beside_old_polling_agents_loses_what_the_plan_predicts_and_says_why(rabbitmq):
+def test_a_strict_agent_beside_old_polling_agents_loses_what_the_plan_predicts_and_says_why(rabbitmq, tmp_path):
     environment("17.0.0"), environment("21.0.0")
     result = ceilocompat("rehearse", "--real", "--transport", rabbitmq.url, "--path", "full", "--from", "17.0.0",
-                         "--to", "21.0.0", "--samples", "150", "--json", timeout=900)
+                         "--to", "21.0.0", "--samples", "150", "--json", timeout=900, TMPDIR=str(tmp_path))
     assert result.returncode == 1, result.stderr[-2000:]
     report = json.loads(result.stdout)
+    # The services' logs stay for the operator, where the report says: in the temporary directory it was given.
+    assert pathlib.Path(report["logs"]).parent == tmp_path and (pathlib.Path(report["logs"]) / "conf").is_dir()
     lost_steps = {p["label"]: p for p in report["predictions"] if p["lost"]}
     assert sorted(lost_steps) == ["notification-agent: replace", "polling-agent: replace"], report["predictions"]
     assert all(p["predicted"] == ["strict-consumer"] for p in lost_steps.values())
