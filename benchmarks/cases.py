@@ -392,6 +392,7 @@ def cases() -> dict[str, Case]:
     polling = fresh_copies(ceilometer_polling_payload(), 8)
     endpoint_off = EndpointCall(cc.ConsumerPolicy())
     endpoint_verify = EndpointCall(cc.ConsumerPolicy(signatures="verify", secret=SECRET))
+    endpoint_requiring = EndpointCall(cc.ConsumerPolicy(require_resource_id=True))
     ceilometer_verify = functools.partial(_call_with_secret, ceilometer_utils.verify_signature)
     ceilometer_compute = functools.partial(_call_with_secret, ceilometer_utils.compute_signature)
     verify = functools.partial(_call_with_secret, cc.verify_signature)
@@ -446,6 +447,8 @@ def cases() -> dict[str, Case]:
         ("ceilometer_verify_event_16", verify_16, ceilometer_verify, events16, "ceilometer 27 verify_signature"),
         ("endpoint_batch_of_50", consumer, endpoint_off, polling, "CompatBatchEndpoint, signatures off"),
         ("from_wire_each_of_50", consumer, _from_wire_each, polling, "Sample.from_wire on each sample"),
+        ("endpoint_requiring_batch_of_50", consumer, endpoint_requiring, polling,
+         "CompatBatchEndpoint, require_resource_id=True"),
         ("endpoint_verified_batch_of_50", consumer, endpoint_verify, polling,
          "CompatBatchEndpoint, signatures verified"),
         ("verify_from_wire_each_of_50", consumer, _verify_and_from_wire_each, polling,

@@ -452,16 +452,16 @@ class CompatEndpoint:
         planned = self._planned
         if planned is None or planned[0] is not self.policy:
             policy = self.policy
-            reader: Any = self.view
+            decode: Callable[[Any], Any] = self.view.from_wire
             if policy.require_resource_id and "resource_id" in self.view.keys:
-                reader = _RequiringResourceId(self.view)
+                decode = _RequiringResourceId(decode)
             check: tuple[_Verify, str] | None = None
             if policy.signatures is not Signatures.OFF:
                 legacy = policy.signatures is Signatures.VERIFY_LEGACY
                 verify = functools.partial(verify_signature, legacy=True) if legacy else verify_signature
                 # A policy that checks signatures has a secret (ConsumerPolicy refuses one without).
                 check = (verify, policy.secret or "")
-            planned = self._planned = (policy, reader.from_wire, check)
+            planned = self._planned = (policy, decode, check)
         return planned
 
     def _reject(self, rejected: Sequence[Rejected], delivery: Delivery, tries: int) -> None:
@@ -521,16 +521,37 @@ class CompatBatchEndpoint(CompatEndpoint):
 
 
 class _RequiringResourceId:
-    """A version view whose decoder refuses a null ``resource_id`` (``ConsumerPolicy.require_resource_id``)."""
+    """A decoder that refuses a null ``resource_id`` (``ConsumerPolicy.require_resource_id``).
 
-    def __init__(self, view: Any) -> None:
-        self.view = view
+    Called, it decodes one item with *decode* and refuses it if its
+    ``resource_id`` is null. Where *decode* has a compiled ``decode_list``,
+    so does this reader: it decodes the whole list at once and raises on a
+    null, and the caller then decodes item by item, naming the one refused.
+    """
 
-    def from_wire(self, data: Any) -> Any:
-        item = self.view.from_wire(data)
+    def __init__(self, decode: Callable[[Any], Any]) -> None:
+        self._decode = decode
+        decode_list = getattr(decode, "decode_list", None)
+        if decode_list is not None:
+            self._decode_list = decode_list
+            self.decode_list = self._requiring_all
+
+    def __call__(self, data: Any) -> Any:
+        item = self._decode(data)
         if item.resource_id is None:
-            raise DecodeError("resource_id", None, "is null, and this consumer requires a resource id")
+            raise _null_resource_id()
         return item
+
+    def _requiring_all(self, items: list[Any]) -> tuple[list[Any], bool]:
+        decoded, uniform = self._decode_list(items)
+        for item in decoded:
+            if item.resource_id is None:
+                raise _null_resource_id()
+        return decoded, uniform
+
+
+def _null_resource_id() -> DecodeError:
+    return DecodeError("resource_id", None, "is null, and this consumer requires a resource id")
 
 
 def _builtin_model(route: Route) -> Any:

@@ -36,6 +36,7 @@ COUNTS = {
     "from_wire_each_of_50": 1_000.0,
     "endpoint_verified_batch_of_50": 2_200.0,
     "verify_from_wire_each_of_50": 2_000.0,
+    "endpoint_requiring_batch_of_50": 1_350.0,
 }
 
 

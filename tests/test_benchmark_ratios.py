@@ -74,3 +74,22 @@ def test_main_prints_both_tables_and_an_exit_status(all_cases, monkeypatch):
     assert status in (0, 1)
     assert "machine:" in text and "ratio (time / time)" in text and "us/sample" in text
     assert all(ratio.label in text for ratio in ratios.RATIOS)
+
+
+@pytest.mark.parametrize("mode, status", [("--quick", 0), (None, 1)])
+def test_a_counted_row_is_left_to_its_count_in_quick_runs_and_judged_on_time_in_full_ones(
+        all_cases, monkeypatch, mode, status):
+    # Times that meet every target but the 100 unknown keys' timed 1.10, which gets 1.5.
+    times = {name: 100.0 if name.startswith(("ceilometer_", "ovo_")) else 1.0 for name in all_cases}
+    times["from_wire_plus_100"] = 1.5
+    monkeypatch.setattr(ratios, "measure", lambda *args, **kwargs: dict(times))
+    lines: list[str] = []
+    assert ratios.main([*filter(None, [mode]), "--no-e2e"], out=lines.append) == status
+    table = "\n".join(lines)
+    (row,) = [line for line in table.splitlines() if line.startswith("from_wire, 100 unknown keys / none")]
+    if mode:
+        assert row.split()[-3:] == ["counted", "<=", "1.05"] and "judged on instruction counts" in table
+    else:
+        assert row.split()[-3:] == ["<=", "1.10", "FAIL"]
+    other_targets = [line for line in table.splitlines() if line.endswith(("FAIL", "near"))]
+    assert other_targets == ([] if mode else [row])

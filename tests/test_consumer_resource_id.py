@@ -6,7 +6,9 @@ import pytest
 
 import ceilocompat as cc
 from ceilocompat import routing
-from ceilocompat._consumers import CompatBatchEndpoint, CompatEndpoint, ConsumerPolicy
+from ceilocompat._consumers import CompatBatchEndpoint, CompatEndpoint, ConsumerPolicy, _RequiringResourceId
+from ceilocompat._payload import decode_each
+from compiled import built_or_skip
 from test_consumers import Collect, call
 
 SECRET = "not-so-secret"
@@ -53,6 +55,27 @@ def test_the_rejected_item_is_named_inside_a_polling_batch_and_by_batch_endpoint
     batch.sample([{"ctxt": {}, "publisher_id": "p", "event_type": "metering", "payload": [wire(None)],
                    "metadata": {"message_id": "m-2", "timestamp": "t"}}])
     assert dead[-1].detail.startswith("[0].resource_id: is null") and len(dead) == 2
+
+
+def test_a_list_is_decoded_at_once_by_the_compiled_decoder_and_a_null_among_many_is_still_named():
+    built_or_skip(getattr(cc.Sample.from_wire, "decode_list", None), "_decoder_accel")
+    reader = _RequiringResourceId(cc.Sample.from_wire)
+    good = [wire(f"vm-{n}", n) for n in range(1, 7)]
+    items, rejected, wires, uniform = decode_each(good, reader)
+    assert uniform is True and wires is good and rejected == []  # one decode_list call read them all
+    assert [s.resource_id for s in items] == [f"vm-{n}" for n in range(1, 7)]
+    mixed = [*good[:3], wire(None, 9), *good[3:], wire(None, 10)]
+    items, rejected, wires, uniform = decode_each(mixed, reader)
+    assert [(r.index, r.error.path) for r in rejected] == [(3, "[3].resource_id"), (7, "[7].resource_id")]
+    assert [s.resource_id for s in items] == [f"vm-{n}" for n in range(1, 7)] and uniform is None
+    assert wires == good
+
+
+def test_without_a_compiled_decoder_the_reader_decodes_item_by_item():
+    reader = _RequiringResourceId(cc.Sample.at(cc.Sample.__wire__.versions[-1].number).python_from_wire)
+    assert not hasattr(reader, "decode_list")
+    items, rejected, _wires, uniform = decode_each([wire("vm-1"), wire(None, 2)], reader)
+    assert [s.resource_id for s in items] == ["vm-1"] and [r.index for r in rejected] == [1] and uniform is None
 
 
 def test_dropping_is_the_other_choice():
