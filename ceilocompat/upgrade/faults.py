@@ -90,12 +90,16 @@ class NodeLoss:
                 rehearsal.note(f"every consumed queue had a new leader {self.failover:.1f}s after the kill")
                 return
             time.sleep(0.2)
-        if self.partition:
+        classic = rehearsal.bus.queue_kind != "quorum"
+        if self.partition and not classic:
             rehearsal.note(f"the cluster's metadata still named {name} as the queues' leader after "
                            f"{self.failover_timeout:g}s (a partitioned cluster's metadata lags its queues)")
             return
-        classic = rehearsal.bus.queue_kind != "quorum"
-        why = " (classic queues live on one node: they are down with it)" if classic else ""
+        why = ""
+        if classic:
+            why = (" (classic queues live on one node: cut off with it, they take nothing published to them "
+                   "meanwhile; quorum queues fail over)" if self.partition
+                   else " (classic queues live on one node: they are down with it)")
         rehearsal.note(f"no new leader for the queues of node {name} within {self.failover_timeout:g}s{why}")
 
     def restart(self, rehearsal: Rehearsal) -> None:

@@ -46,6 +46,20 @@ def test_a_node_cut_off_and_healed_loses_and_duplicates_nothing(hosts):
     assert not [name for name in hosts.queues() if rehearsal.run_id in name]
 
 
+def test_with_classic_queues_what_is_published_while_their_node_is_cut_off_is_reported_lost(hosts):
+    partition = NodeLoss(hosts, partition=True)
+    rehearsal = Rehearsal(path="partial", transport_url=hosts.url, samples=100, dwell=2.0, quorum_queues=False,
+                          hooks={CUT_STEP: partition.kill, HEAL_STEP: partition.restart})
+    report = hosts.client.call(rehearsal.run)
+    assert report.error is None, report.error
+    assert report.lost > 0 and not report.ok, report.summary()  # RabbitMQ's, and said: not hidden
+    (why,) = [note for note in report.events if note.startswith("no new leader")]
+    assert "classic queues live on one node: cut off with it" in why
+    assert any("healed the network" in note and "rejoined the cluster" in note for note in report.events)
+    assert not hosts.partitioned
+    assert not [name for name in hosts.queues() if rehearsal.run_id in name]
+
+
 def test_the_command_line_cuts_a_node_of_its_own_cluster_off_and_exits_0():
     proc = subprocess.run(
         [sys.executable, "-m", "ceilocompat", "rehearse", "--start-broker", "--nodes", "3", "--partition-node",
