@@ -154,13 +154,8 @@ class RabbitMQCluster(_BrokerAdmin):
                 except RabbitMQError as exc:
                     running = set()
                     seen[node.nodename] = f"{str(exc).splitlines()[0]} (its log: {node.node_log})"
-                    if restart_hung_after is not None and node.running and node.waits_on_global_sync():
-                        since = hung_since.setdefault(i, time.monotonic())
-                        if time.monotonic() - since >= restart_hung_after:
-                            self._restart_hung(i, max(1.0, deadline - time.monotonic()))
-                            del hung_since[i]
-                    else:
-                        hung_since.pop(i, None)
+                    if restart_hung_after is not None:
+                        self._restart_if_hung(i, hung_since, restart_hung_after, deadline)
                 else:
                     seen[node.nodename] = sorted(running)
                 if running != wanted:
@@ -173,13 +168,21 @@ class RabbitMQCluster(_BrokerAdmin):
                                     f"running nodes as each node sees them: {seen}")
             time.sleep(0.5)
 
-    def _restart_hung(self, i: int, timeout: float) -> None:
+    def _restart_if_hung(self, i: int, hung_since: dict[int, float], after: float, deadline: float) -> None:
+        """Restart node *i* once its boot has waited on global sync *after* seconds past the first sight of it."""
         node = self.nodes[i]
+        if not (node.running and node.waits_on_global_sync()):
+            hung_since.pop(i, None)
+            return
+        since = hung_since.setdefault(i, time.monotonic())
+        if time.monotonic() - since < after:
+            return
+        del hung_since[i]
         _LOG.warning("RabbitMQ node %s waits on Erlang's global sync after its own workaround ran "
                      "(rabbitmq-server#6034); restarting it", node.nodename)
         self.hung_restarts.append(node.nodename)
         try:
-            node.restart(timeout)
+            node.restart(max(1.0, deadline - time.monotonic()))
         except (RabbitMQError, TimeoutError) as exc:
             _LOG.warning("restarting RabbitMQ node %s: %s", node.nodename, str(exc).splitlines()[0])
 
