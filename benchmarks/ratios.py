@@ -75,12 +75,17 @@ class Ratio:
         return self
 
     @property
+    def left_to_count(self) -> bool:
+        """Whether only the instruction count judges this row (its times, as :meth:`judged_in` gives them, not)."""
+        return self.at_most is None and self.at_least is None and self.counted_at_most is not None
+
+    @property
     def target(self) -> str:
         if self.at_most is not None:
             return f"<= {self.at_most:.2f}"
         if self.at_least is not None:
             return f">= {self.at_least:.2f}"
-        if self.counted_at_most is not None:
+        if self.left_to_count:
             return f"counted <= {self.counted_at_most:.2f}"
         return ""
 
@@ -362,7 +367,7 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     if first_failures:
         out(f"measured again before judging: {', '.join(first_failures)}")
     failures = [r for r in judged if r.verdict(ratio_value(r, best)) == "FAIL"]
-    counted = [r.label for r in judged if r.at_most is None and r.at_least is None and r.counted_at_most]
+    counted = [r.label for r in judged if r.left_to_count]
     if counted:
         out(f"judged on instruction counts (python -m benchmarks.instructions --check), not on quick rounds' "
             f"times: {', '.join(counted)}")

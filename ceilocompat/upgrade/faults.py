@@ -95,11 +95,13 @@ class NodeLoss:
             rehearsal.note(f"the cluster's metadata still named {name} as the queues' leader after "
                            f"{self.failover_timeout:g}s (a partitioned cluster's metadata lags its queues)")
             return
-        why = ""
-        if classic:
+        if not classic:
+            why = ""
+        elif self.partition:
             why = (" (classic queues live on one node: cut off with it, they take nothing published to them "
-                   "meanwhile; quorum queues fail over)" if self.partition
-                   else " (classic queues live on one node: they are down with it)")
+                   "meanwhile; quorum queues fail over)")
+        else:
+            why = " (classic queues live on one node: they are down with it)"
         rehearsal.note(f"no new leader for the queues of node {name} within {self.failover_timeout:g}s{why}")
 
     def restart(self, rehearsal: Rehearsal) -> None:
